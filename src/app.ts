@@ -1,0 +1,89 @@
+// Assembles a running Village: database (migrated), job queue, HTTP server, demo data.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { type DemoLogin, seedDemo } from './demo/seed.ts';
+import { createLogger } from './http/logging.ts';
+import { buildServer } from './http/server.ts';
+import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.ts';
+import { createJobQueue } from './jobs/pgboss-queue.ts';
+import { lockDataDir } from './store/data-dir-lock.ts';
+import { type Database, openDatabase } from './store/database.ts';
+import { migrateToLatest } from './store/migrate.ts';
+
+export interface Village {
+  ctx: AppContext;
+  server: FastifyInstance;
+  /** Demo logins when demo data is on (VILLAGE_DEMO), for printing at start. */
+  demoLogins: DemoLogin[];
+  /** Stops accepting requests, lets running jobs finish, closes the database. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  /** An already open database (tests); otherwise opened from the configuration. */
+  database?: Database;
+  log?: Logger;
+  /** Listen on config.port; tests use inject() and leave this false. */
+  listen?: boolean;
+  jobPollingSeconds?: number;
+}
+
+export async function startVillage(config: Config, opts: StartOptions = {}): Promise<Village> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const unlock = !opts.database && !config.databaseUrl ? lockDataDir(config.dataDir) : () => undefined;
+  let database: Database | undefined;
+  try {
+    database =
+      opts.database ??
+      (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
+    const migrated = await migrateToLatest(database.db);
+    if (migrated.applied.length) log.info({ migrations: migrated.applied }, 'database migrated');
+
+    const jobs = createJobQueue({
+      database,
+      log,
+      workers: config.workers,
+      ...(opts.jobPollingSeconds ? { pollingIntervalSeconds: opts.jobPollingSeconds } : {}),
+    });
+    const ctx: AppContext = { config, database, db: database.db, clock: opts.clock ?? systemClock, log, jobs };
+    registerHousekeeping(ctx);
+    await jobs.start();
+    const stopHousekeeping = scheduleHousekeeping(ctx);
+
+    // Demo data goes in before the server listens, so the printed logins work at once.
+    const demoLogins = config.demo ? await seedDemo(ctx) : [];
+    let ready = false;
+    const server = await buildServer(ctx, { ready: () => ready });
+    if (opts.listen) await server.listen({ port: config.port, host: config.host });
+    else await server.ready();
+    ready = true;
+
+    let stopping: Promise<void> | undefined;
+    const ownDatabase = !opts.database;
+    const db = database;
+    return {
+      ctx,
+      server,
+      demoLogins,
+      stop: () => {
+        stopping ??= (async () => {
+          ready = false;
+          stopHousekeeping();
+          await server.close();
+          await jobs.stop();
+          if (ownDatabase) await db.close();
+          unlock();
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    if (database && !opts.database) await database.close().catch(() => undefined);
+    unlock();
+    throw e;
+  }
+}

@@ -1,0 +1,165 @@
+// What each CLI command does. Commands other than `serve` open the database directly;
+// in embedded mode that needs the server stopped (the data directory is locked).
+import { randomUUID } from 'node:crypto';
+import { startVillage } from '../app.ts';
+import { systemClock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { AppContext, RequestMeta } from '../context.ts';
+import { MIN_PASSWORD_LENGTH } from '../crypto/passwords.ts';
+import { randomToken } from '../crypto/secrets.ts';
+import type { Scope } from '../domain/policy.ts';
+import { createLogger } from '../http/logging.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import { createOrganization, createUser } from '../services/organizations.ts';
+import { createToken } from '../services/tokens.ts';
+import { verifyAuditChain } from '../store/audit.ts';
+import { lockDataDir } from '../store/data-dir-lock.ts';
+import { type Database, openDatabase } from '../store/database.ts';
+import { migrateToLatest } from '../store/migrate.ts';
+import type { OrgKind, OrgRole } from '../store/schema.ts';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+const noJobs: JobQueue = {
+  enqueue: async () => {
+    throw new Error('the CLI does not run jobs');
+  },
+  register: () => undefined,
+  start: async () => undefined,
+  stop: async () => undefined,
+};
+
+/** Opens the database for a one-off command, migrated, and closes it afterwards. */
+async function withContext<T>(config: Config, fn: (ctx: AppContext) => Promise<T>): Promise<T> {
+  const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
+  let database: Database | undefined;
+  try {
+    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+    await migrateToLatest(database.db);
+    const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+    return await fn({ config, database, db: database.db, clock: systemClock, log, jobs: noJobs });
+  } finally {
+    await database?.close();
+    unlock();
+  }
+}
+
+const cliMeta = (): RequestMeta => ({ actor: { type: 'anonymous' }, requestId: `cli:${randomUUID()}` });
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+export const commands = {
+  async serve(config: Config): Promise<void> {
+    const started = Date.now();
+    const village = await startVillage(config, { listen: true });
+    const logins = village.demoLogins;
+    const url = config.publicUrl;
+    out('');
+    out(`Village is running at ${url}  (${village.ctx.database.engine}, ready in ${Date.now() - started} ms)`);
+    out(`  API reference: ${url}/docs    OpenAPI: ${url}/openapi.json`);
+    if (logins.length) {
+      out('  Demo logins (also in the data directory, demo-logins.txt):');
+      for (const l of logins) out(`    ${l.role.padEnd(13)} ${l.email.padEnd(42)} ${l.password}`);
+    }
+    out('');
+    let signals = 0;
+    const shutdown = (sig: string) => {
+      if (++signals > 1) process.exit(1);
+      village.ctx.log.info({ signal: sig }, 'shutting down');
+      village.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          village.ctx.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  },
+
+  async migrate(config: Config): Promise<void> {
+    const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+    try {
+      const r = await migrateToLatest(database.db);
+      out(r.applied.length ? `applied: ${r.applied.join(', ')}` : 'the database is up to date');
+    } finally {
+      await database.close();
+      unlock();
+    }
+  },
+
+  async orgCreate(config: Config, o: { slug: string; name: string; kind: string }): Promise<void> {
+    const kinds: OrgKind[] = ['coordinator', 'vendor', 'researcher', 'cert', 'other'];
+    if (!kinds.includes(o.kind as OrgKind)) throw new Error(`--kind must be one of ${kinds.join(', ')}`);
+    if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(o.slug))
+      throw new Error('--slug: lower-case letters, digits and dashes, 2 to 63 characters');
+    await withContext(config, async (ctx) => {
+      const org = await createOrganization(ctx, cliMeta(), { slug: o.slug, name: o.name, kind: o.kind as OrgKind });
+      out(`created organization ${org.slug} (${org.id})`);
+    });
+  },
+
+  async userCreate(
+    config: Config,
+    o: { org: string; email: string; name: string; role: string; operator: boolean; passwordStdin: boolean },
+  ): Promise<void> {
+    if (o.role !== 'admin' && o.role !== 'member') throw new Error('--role must be admin or member');
+    if (!/^[^\s@]+@[^\s@]+$/.test(o.email)) throw new Error('--email is not an email address');
+    const password = o.passwordStdin ? await readStdin() : randomToken(15);
+    if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`);
+    await withContext(config, async (ctx) => {
+      const org = await ctx.db.selectFrom('organizations').select('id').where('slug', '=', o.org).executeTakeFirst();
+      if (!org) throw new Error(`no organization with slug "${o.org}"`);
+      const u = await createUser(ctx, cliMeta(), {
+        orgId: org.id,
+        email: o.email,
+        displayName: o.name,
+        orgRole: o.role as OrgRole,
+        isOperator: o.operator,
+        password,
+      });
+      out(`created user ${u.email} (${u.id})`);
+      if (!o.passwordStdin) out(`initial password (shown once): ${password}`);
+    });
+  },
+
+  async tokenCreate(config: Config, o: { email: string; name: string; scopes: Scope[]; days: number }): Promise<void> {
+    await withContext(config, async (ctx) => {
+      const u = await ctx.db
+        .selectFrom('users')
+        .select('id')
+        .where((eb) => eb(eb.fn('lower', ['email']), '=', o.email.toLowerCase()))
+        .executeTakeFirst();
+      if (!u) throw new Error(`no user with email ${o.email}`);
+      const { token, view } = await createToken(ctx, cliMeta(), u.id, { name: o.name, scopes: o.scopes, expiresInDays: o.days });
+      out(token);
+      process.stderr.write(
+        `token ${view.prefix}… for ${o.email}, scopes ${view.scopes.join(',')}, expires ${view.expiresAt.toISOString()}\n`,
+      );
+    });
+  },
+
+  async auditVerify(config: Config): Promise<void> {
+    await withContext(config, async (ctx) => {
+      const started = Date.now();
+      const r = await verifyAuditChain(ctx.db);
+      const secs = (Date.now() - started) / 1000;
+      if (r.ok) {
+        out(`audit chain OK: ${r.entries} entries verified in ${secs.toFixed(2)} s; head #${r.headSeq} ${r.headHash}`);
+      } else {
+        out(
+          `audit chain BROKEN at entry #${r.failure.seq} (${r.failure.reason.replace(/_/g, ' ')}); ${r.entries} entries before it verified`,
+        );
+        process.exitCode = 1;
+      }
+    });
+  },
+};

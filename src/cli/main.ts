@@ -1,0 +1,86 @@
+// The `village` command.
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config.ts';
+import { type Scope, TOKEN_SCOPES } from '../domain/policy.ts';
+import { commands } from './commands.ts';
+
+const program = new Command()
+  .name('village')
+  .description('Village: multi-party coordinated vulnerability disclosure')
+  .showHelpAfterError();
+
+const config = () => loadConfig();
+
+program
+  .command('serve')
+  .description('run the server (migrates the database first; seeds demo data on an empty database unless VILLAGE_DEMO=0)')
+  .action(async () => commands.serve(config()));
+
+const db = program.command('db').description('database administration');
+db.command('migrate')
+  .description('apply pending migrations')
+  .action(async () => commands.migrate(config()));
+
+const org = program.command('org').description('organizations');
+org
+  .command('create')
+  .description('create an organization')
+  .requiredOption('--slug <slug>', 'short name: lower-case letters, digits, dashes')
+  .requiredOption('--name <name>', 'display name')
+  .option('--kind <kind>', 'coordinator | vendor | researcher | cert | other', 'vendor')
+  .action(async (o: { slug: string; name: string; kind: string }) => commands.orgCreate(config(), o));
+
+const user = program.command('user').description('users');
+user
+  .command('create')
+  .description('create a user; prints a generated password unless --password-stdin is given')
+  .requiredOption('--org <slug>', 'organization slug')
+  .requiredOption('--email <email>', 'email address (the login)')
+  .requiredOption('--name <name>', 'display name')
+  .option('--role <role>', 'admin | member', 'member')
+  .option('--operator', 'make the user an instance operator', false)
+  .option('--password-stdin', 'read the password from standard input', false)
+  .action(async (o: { org: string; email: string; name: string; role: string; operator: boolean; passwordStdin: boolean }) =>
+    commands.userCreate(config(), o),
+  );
+
+const parseScopes = (v: string): Scope[] => {
+  const list = v.split(',').map((s) => s.trim());
+  for (const s of list) {
+    if (!(TOKEN_SCOPES as readonly string[]).includes(s)) {
+      throw new InvalidArgumentError(`unknown scope "${s}"; known: ${TOKEN_SCOPES.join(', ')}`);
+    }
+  }
+  return list as Scope[];
+};
+const token = program.command('token').description('API tokens');
+token
+  .command('create')
+  .description('create an API token for a user; the token is printed once')
+  .requiredOption('--email <email>', 'the user the token acts as')
+  .requiredOption('--name <name>', 'what the token is for')
+  .requiredOption('--scopes <list>', `comma-separated: ${TOKEN_SCOPES.join(', ')}`, parseScopes)
+  .option(
+    '--days <n>',
+    'days until it expires (1 to 366)',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 366) throw new InvalidArgumentError('a whole number from 1 to 366');
+      return n;
+    },
+    90,
+  )
+  .action(async (o: { email: string; name: string; scopes: Scope[]; days: number }) => commands.tokenCreate(config(), o));
+
+const audit = program.command('audit').description('the audit log');
+audit
+  .command('verify')
+  .description('recompute the hash chain; exits 1 and names the first entry that does not verify')
+  .action(async () => commands.auditVerify(config()));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  process.stderr.write(`village: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = process.exitCode || 2;
+}

@@ -1,0 +1,101 @@
+// Configuration comes only from environment variables; each is documented in the README.
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  VILLAGE_DATA_DIR: z.string().default('./data'),
+  VILLAGE_PUBLIC_URL: z.string().url().optional(),
+  VILLAGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  VILLAGE_DEMO: bool.default(true),
+  VILLAGE_COOKIE_SECURE: bool.default(true),
+  VILLAGE_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(120),
+  VILLAGE_SESSION_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
+  VILLAGE_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  VILLAGE_LOGIN_LOCK_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
+  VILLAGE_LOGIN_IP_LIMIT: z.coerce.number().int().min(1).max(100000).default(30),
+  VILLAGE_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
+  VILLAGE_WEBAUTHN_RP_ID: z.string().optional(),
+  VILLAGE_WEBAUTHN_RP_NAME: z.string().default('Village'),
+  VILLAGE_WORKERS: bool.default(true),
+  VILLAGE_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  publicUrl: string;
+  logLevel: z.infer<typeof ConfigSchema>['VILLAGE_LOG_LEVEL'];
+  demo: boolean;
+  cookieSecure: boolean;
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  loginMaxFailures: number;
+  loginLockMinutes: number;
+  loginIpLimit: number;
+  bodyLimitBytes: number;
+  webauthnRpId: string;
+  webauthnRpName: string;
+  workers: boolean;
+  dbPoolMax: number;
+};
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws a ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked = Object.fromEntries(Object.keys(ConfigSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = ConfigSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const publicUrl = (e.VILLAGE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.VILLAGE_DATA_DIR),
+    publicUrl,
+    logLevel: e.VILLAGE_LOG_LEVEL,
+    demo: e.VILLAGE_DEMO,
+    cookieSecure: e.VILLAGE_COOKIE_SECURE,
+    sessionIdleMinutes: e.VILLAGE_SESSION_IDLE_MINUTES,
+    sessionMaxHours: e.VILLAGE_SESSION_MAX_HOURS,
+    loginMaxFailures: e.VILLAGE_LOGIN_MAX_FAILURES,
+    loginLockMinutes: e.VILLAGE_LOGIN_LOCK_MINUTES,
+    loginIpLimit: e.VILLAGE_LOGIN_IP_LIMIT,
+    bodyLimitBytes: e.VILLAGE_BODY_LIMIT_BYTES,
+    webauthnRpId: e.VILLAGE_WEBAUTHN_RP_ID ?? new URL(publicUrl).hostname,
+    webauthnRpName: e.VILLAGE_WEBAUTHN_RP_NAME,
+    workers: e.VILLAGE_WORKERS,
+    dbPoolMax: e.VILLAGE_DB_POOL_MAX,
+  };
+}

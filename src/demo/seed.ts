@@ -1,0 +1,143 @@
+// Demo data for a first start: a trust community, a coordinator, three vendors and a reporter.
+// Passwords are random per instance, kept in <data dir>/demo-logins.txt (mode 0600) and
+// printed at start, so a demo instance never ships with a guessable password.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AppContext, RequestMeta } from '../context.ts';
+import { randomToken } from '../crypto/secrets.ts';
+import { createOrganization, createUser } from '../services/organizations.ts';
+import { appendAudit } from '../store/audit.ts';
+import type { OrgKind, OrgRole } from '../store/schema.ts';
+
+export interface DemoLogin {
+  email: string;
+  password: string;
+  role: string;
+}
+
+const ORGS: Array<{ slug: string; name: string; kind: OrgKind }> = [
+  { slug: 'village-cc', name: 'Village Coordination Center', kind: 'coordinator' },
+  { slug: 'acme-networks', name: 'Acme Networks', kind: 'vendor' },
+  { slug: 'globex-wireless', name: 'Globex Wireless', kind: 'vendor' },
+  { slug: 'initech-systems', name: 'Initech Systems', kind: 'vendor' },
+  { slug: 'independent-research', name: 'Independent Researchers', kind: 'researcher' },
+];
+
+const USERS: Array<{ org: string; email: string; name: string; role: OrgRole; operator?: boolean; label: string }> = [
+  {
+    org: 'village-cc',
+    email: 'operator@village-cc.example',
+    name: 'Olive Operator',
+    role: 'admin',
+    operator: true,
+    label: 'operator',
+  },
+  { org: 'village-cc', email: 'coordinator@village-cc.example', name: 'Cora Coordinator', role: 'admin', label: 'coordinator' },
+  { org: 'acme-networks', email: 'psirt@acme-networks.example', name: 'Ada (Acme PSIRT)', role: 'admin', label: 'vendor PSIRT' },
+  {
+    org: 'globex-wireless',
+    email: 'psirt@globex-wireless.example',
+    name: 'Gus (Globex PSIRT)',
+    role: 'admin',
+    label: 'vendor PSIRT',
+  },
+  {
+    org: 'initech-systems',
+    email: 'psirt@initech-systems.example',
+    name: 'Ian (Initech PSIRT)',
+    role: 'admin',
+    label: 'vendor PSIRT',
+  },
+  {
+    org: 'independent-research',
+    email: 'researcher@independent-research.example',
+    name: 'Rita Researcher',
+    role: 'admin',
+    label: 'reporter',
+  },
+];
+
+const SEEDED_KEY = 'demo_seeded_at';
+
+export function demoLoginsFile(ctx: AppContext): string {
+  return path.join(ctx.config.dataDir, 'demo-logins.txt');
+}
+
+/** Seeds the demo once per database; returns the logins (from the file on later starts). */
+export async function seedDemo(ctx: AppContext): Promise<DemoLogin[]> {
+  const file = demoLoginsFile(ctx);
+  const already = await ctx.db.selectFrom('instance_meta').select('value').where('key', '=', SEEDED_KEY).executeTakeFirst();
+  if (already) return readLogins(file);
+  const anyOrg = await ctx.db.selectFrom('organizations').select('id').limit(1).executeTakeFirst();
+  if (anyOrg) return []; // a real instance: never mix demo data in
+
+  const meta: RequestMeta = { actor: { type: 'anonymous' }, requestId: 'demo-seed' };
+  const orgIds = new Map<string, string>();
+  for (const o of ORGS) orgIds.set(o.slug, (await createOrganization(ctx, meta, o)).id);
+  const logins: DemoLogin[] = [];
+  for (const u of USERS) {
+    const password = `demo-${randomToken(12)}`;
+    await createUser(ctx, meta, {
+      orgId: orgIds.get(u.org) as string,
+      email: u.email,
+      displayName: u.name,
+      orgRole: u.role,
+      isOperator: u.operator ?? false,
+      password,
+    });
+    logins.push({ email: u.email, password, role: u.label });
+  }
+  await ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.clock.now();
+    const community = await trx
+      .insertInto('communities')
+      .values({
+        slug: 'demo-trust-circle',
+        name: 'Demo Trust Circle',
+        charter: 'Members coordinate multi-vendor disclosures under a light-weight NDA and agreed embargoes.',
+        created_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    for (const o of ORGS) {
+      await trx
+        .insertInto('community_members')
+        .values({
+          community_id: community.id,
+          org_id: orgIds.get(o.slug) as string,
+          state: 'admitted',
+          tier: o.kind === 'coordinator' ? 'core' : 'partner',
+          is_steward: o.kind === 'coordinator',
+          updated_at: now,
+        })
+        .execute();
+    }
+    await trx.insertInto('instance_meta').values({ key: SEEDED_KEY, value: now.toISOString() }).execute();
+    await appendAudit(trx, {
+      at: now,
+      action: 'demo.seed',
+      objectType: 'community',
+      objectId: community.id,
+      requestId: meta.requestId,
+      details: { organizations: ORGS.length, users: USERS.length },
+    });
+  });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${logins.map((l) => `${l.role}\t${l.email}\t${l.password}`).join('\n')}\n`, { mode: 0o600 });
+  return logins;
+}
+
+function readLogins(file: string): DemoLogin[] {
+  try {
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [role = '', email = '', password = ''] = line.split('\t');
+        return { role, email, password };
+      });
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,48 @@
+// The durable job queue every later capability uses. Jobs are enqueued inside the caller's
+// transaction (so a job exists exactly when the change that asked for it was committed),
+// carry an idempotency key, run at a given time, and retry with backoff.
+import type { Kysely } from 'kysely';
+import type { DB } from '../store/schema.ts';
+
+export interface EnqueueOptions {
+  /**
+   * Idempotency key, per job name: a second enqueue with the same key is a no-op (while the
+   * job or its archived copy is kept, 7 days by default), and once() effects run once ever.
+   */
+  key: string;
+  /** Not run before this time (the database's clock decides). */
+  runAt?: Date;
+  /** Retries after the first attempt, with exponential backoff (default 5). */
+  retryLimit?: number;
+}
+
+export interface JobContext<T> {
+  name: string;
+  key: string;
+  data: T;
+  attempt: number;
+  /**
+   * Runs `effect` in a transaction that also records the job's key as done; if the key was
+   * already recorded (the job ran before, then crashed or was retried), the effect is skipped.
+   * A handler with several effects names each one with `step` (letters, digits, `_.-`);
+   * calling once() twice in one run with the same step is an error, not a silent skip.
+   * On the embedded engine the effect must use only `trx` (there is one connection).
+   */
+  once<R>(
+    effect: (trx: Kysely<DB>) => Promise<R>,
+    step?: string,
+  ): Promise<{ ran: true; result: R } | { ran: false }>;
+}
+
+export type JobHandler<T = unknown> = (job: JobContext<T>) => Promise<void>;
+
+export interface JobQueue {
+  /**
+   * Enqueue within an open transaction (trx) or on its own (db). Returns false if the key was
+   * seen. `data` must be JSON: the handler receives it after a JSON round trip.
+   */
+  enqueue<T>(trx: Kysely<DB>, name: string, data: T, opts: EnqueueOptions): Promise<boolean>;
+  register<T>(name: string, handler: JobHandler<T>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

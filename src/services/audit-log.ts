@@ -1,0 +1,44 @@
+// Reading an organization's audit entries: those its users did, and those done to it.
+import type { AppContext } from '../context.ts';
+
+export interface AuditEntryView {
+  seq: string;
+  at: Date;
+  actorUserId: string | null;
+  actorOrgId: string | null;
+  subjectOrgId: string | null;
+  action: string;
+  objectType: string;
+  objectId: string | null;
+  requestId: string | null;
+  details: unknown;
+  hash: string;
+}
+
+export async function listOrgAudit(
+  ctx: AppContext,
+  orgId: string,
+  page: { beforeSeq?: string | undefined; limit: number },
+): Promise<AuditEntryView[]> {
+  let q = ctx.db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where((eb) => eb.or([eb('actor_org_id', '=', orgId), eb('subject_org_id', '=', orgId)]))
+    .orderBy('seq', 'desc')
+    .limit(page.limit);
+  if (page.beforeSeq) q = q.where('seq', '<', page.beforeSeq);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    seq: r.seq,
+    at: r.at,
+    actorUserId: r.actor_user_id,
+    actorOrgId: r.actor_org_id,
+    subjectOrgId: r.subject_org_id,
+    action: r.action,
+    objectType: r.object_type,
+    objectId: r.object_id,
+    requestId: r.request_id,
+    details: JSON.parse(r.details) as unknown,
+    hash: r.hash,
+  }));
+}

@@ -1,0 +1,167 @@
+// Kysely table types; they mirror src/store/migrations/*.sql.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** int8 comes back from node-postgres as a string on both engines. */
+type Int8 = ColumnType<string, number | bigint | string, number | bigint | string>;
+
+export type OrgKind = 'coordinator' | 'vendor' | 'researcher' | 'cert' | 'other';
+export type OrgRole = 'admin' | 'member';
+
+export interface OrganizationsTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  kind: OrgKind;
+  security_txt_url: string | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  org_id: string;
+  email: string;
+  display_name: string;
+  org_role: OrgRole;
+  is_operator: Generated<boolean>;
+  password_hash: string | null;
+  totp_secret: string | null;
+  totp_enabled_at: Timestamp | null;
+  totp_last_step: Int8 | null;
+  failed_logins: Generated<number>;
+  locked_until: Timestamp | null;
+  disabled_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<string>;
+  user_id: string;
+  code_hash: string;
+  used_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface WebauthnCredentialsTable {
+  id: Generated<string>;
+  user_id: string;
+  credential_id: string;
+  public_key: Buffer;
+  counter: Int8;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  device_type: string | null;
+  backed_up: Generated<boolean>;
+  name: Generated<string>;
+  created_at: DefaultTimestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface WebauthnChallengesTable {
+  id: Generated<string>;
+  user_id: string | null;
+  purpose: 'register' | 'login';
+  challenge: string;
+  expires_at: Timestamp;
+  created_at: DefaultTimestamp;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  mfa: Generated<boolean>;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: DefaultTimestamp;
+  last_seen_at: DefaultTimestamp;
+  expires_at: Timestamp;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  scopes: string[];
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface RateLimitsTable {
+  bucket: string;
+  key: string;
+  window_start: Timestamp;
+  count: number;
+}
+
+export interface AuditLogTable {
+  seq: Int8;
+  at: Timestamp;
+  actor_user_id: string | null;
+  actor_org_id: string | null;
+  subject_org_id: string | null;
+  action: string;
+  object_type: string;
+  object_id: string | null;
+  request_id: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: Int8;
+  hash: string;
+}
+
+export interface JobEffectsTable {
+  key: string;
+  job_name: string;
+  done_at: DefaultTimestamp;
+}
+
+export interface CommunitiesTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  charter: Generated<string>;
+  created_at: DefaultTimestamp;
+}
+
+export interface CommunityMembersTable {
+  community_id: string;
+  org_id: string;
+  state: 'applied' | 'sponsored' | 'admitted' | 'suspended' | 'ejected';
+  tier: string | null;
+  is_steward: Generated<boolean>;
+  updated_at: DefaultTimestamp;
+}
+
+export interface InstanceMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface DB {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  recovery_codes: RecoveryCodesTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  rate_limits: RateLimitsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  job_effects: JobEffectsTable;
+  communities: CommunitiesTable;
+  community_members: CommunityMembersTable;
+  instance_meta: InstanceMetaTable;
+}
