@@ -14,6 +14,7 @@ export interface TestVillage extends Village {
   clock: ManualClock;
   database: TestDatabase;
   app: FastifyInstance;
+  db: TestDatabase['db'];
   close(): Promise<void>;
 }
 
@@ -41,6 +42,7 @@ export async function startTestVillage(
     clock,
     database,
     app: village.server,
+    db: database.db,
     async close() {
       await village.stop();
       await database.drop();
