@@ -120,7 +120,7 @@ export async function verifyAuditChain(db: Kysely<DB>, batchSize = 20_000): Prom
              actor_user_id::text AS actor_user_id, actor_org_id::text AS actor_org_id,
              subject_org_id::text AS subject_org_id, action, object_type, object_id,
              request_id, details, prev_hash, hash
-        FROM audit_log WHERE seq > ${after.toString()}::bigint ORDER BY seq LIMIT ${batchSize}`.execute(db);
+        FROM audit_log WHERE audit_log.seq > ${after.toString()}::bigint ORDER BY audit_log.seq LIMIT ${batchSize}`.execute(db);
   let pending = fetchBatch(0n);
   for (;;) {
     const { rows } = await pending;

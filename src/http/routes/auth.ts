@@ -13,18 +13,24 @@ export const SessionOut = z.object({
   expiresAt: Timestamp,
 });
 
+/** The session cookie every sign-in method sets (password here, passkeys in routes/webauthn.ts). */
+export const setSessionCookie = (
+  ctx: AppContext,
+  reply: { setCookie: (n: string, v: string, o: object) => unknown },
+  secret: string,
+  expires: Date,
+) =>
+  reply.setCookie(SESSION_COOKIE, secret, {
+    httpOnly: true,
+    secure: ctx.config.cookieSecure,
+    sameSite: 'lax',
+    path: '/',
+    expires,
+  });
+
 export const authRoutes =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   async (app) => {
-    const setCookie = (reply: { setCookie: (n: string, v: string, o: object) => unknown }, secret: string, expires: Date) =>
-      reply.setCookie(SESSION_COOKIE, secret, {
-        httpOnly: true,
-        secure: ctx.config.cookieSecure,
-        sameSite: 'lax',
-        path: '/',
-        expires,
-      });
-
     app.post(
       '/auth/login',
       {
@@ -50,7 +56,7 @@ export const authRoutes =
           throw new Problem(403, 'bad-origin', 'Cross-origin sign-in refused', `Origin ${origin} is not this instance.`);
         }
         const s = await login(ctx, metaOf(req), req.body);
-        setCookie(reply, s.secret, s.expiresAt);
+        setSessionCookie(ctx, reply, s.secret, s.expiresAt);
         return { userId: s.userId, csrfToken: s.csrfToken, expiresAt: iso(s.expiresAt) };
       },
     );

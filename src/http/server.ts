@@ -1,0 +1,86 @@
+// Builds the Fastify server: validation from zod schemas, OpenAPI at /openapi.json and /docs,
+// problem+json errors, security headers, authentication, and the routes.
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext } from '../context.ts';
+import { registerAuth } from './auth.ts';
+import { registerErrorHandling } from './errors.ts';
+import { accountRoutes } from './routes/account.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { authRoutes } from './routes/auth.ts';
+import { healthRoutes } from './routes/health.ts';
+import { orgRoutes } from './routes/organizations.ts';
+import { webauthnRoutes } from './routes/webauthn.ts';
+
+export type App = FastifyInstance;
+
+export interface ServerOptions {
+  /** Reports readiness beyond the database (e.g. the job queue has started). */
+  ready?: () => boolean;
+  logger?: boolean;
+}
+
+export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger === false ? undefined : (ctx.log as FastifyBaseLogger),
+    bodyLimit: ctx.config.bodyLimitBytes,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    trustProxy: false,
+    ...(opts.logger === false ? { logger: false } : {}),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('x-request-id', req.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    if (!req.url.startsWith('/docs')) {
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+    }
+    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  await app.register(fastifyCookie);
+  registerAuth(app, ctx);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Village API',
+        version: '0.1.0',
+        description:
+          'Multi-party coordinated vulnerability disclosure. Errors are RFC 9457 problem details ' +
+          '(application/problem+json). Authenticate with a session cookie (writes need the X-CSRF-Token header) ' +
+          'or an API token (Authorization: Bearer vlg_…).',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'village_session' },
+          token: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(ctx, opts.ready ?? (() => true)));
+  await app.register(authRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(accountRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(webauthnRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(orgRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(auditRoutes(ctx), { prefix: '/api/v1' });
+  return app;
+}

@@ -1,0 +1,93 @@
+// The `village` command, run as a user would: a separate process on a real data directory
+// (embedded engine) or database (server engine).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase, testEngine } from './support/db.ts';
+
+let dataDir: string;
+let serverDb: TestDatabase | undefined;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'village-cli-'));
+  if (testEngine === 'postgres') serverDb = await createTestDatabase({ migrate: false });
+});
+afterAll(async () => {
+  await serverDb?.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+function village(args: string[], input?: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env, VILLAGE_DATA_DIR: dataDir, VILLAGE_LOG_LEVEL: 'warn' };
+  if (serverDb?.url) env.DATABASE_URL = serverDb.url;
+  else delete env.DATABASE_URL;
+  const r = spawnSync(process.execPath, ['bin/village.js', ...args], { env, encoding: 'utf8', input, timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Runs SQL on the CLI's database directly, as an attacker with database access would. */
+async function tamper(statement: string): Promise<void> {
+  if (serverDb?.url) {
+    const c = new pg.Client({ connectionString: serverDb.url });
+    await c.connect();
+    await c.query(statement);
+    await c.end();
+    return;
+  }
+  const db = await PGlite.create(path.join(dataDir, 'pg'));
+  await db.exec(statement);
+  await db.close();
+}
+
+describe('village CLI', () => {
+  it('lists its commands', () => {
+    const r = village(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['serve', 'db', 'org', 'user', 'token', 'audit']) expect(r.out).toContain(c);
+    const sub = village(['audit', '--help']);
+    expect(sub.out).toContain('verify');
+  });
+
+  it('migrates, creates an organization, a user and a token', () => {
+    expect(village(['db', 'migrate']).out).toMatch(/applied: 0001_foundation|up to date/);
+    expect(village(['db', 'migrate']).out).toContain('up to date');
+    const org = village(['org', 'create', '--slug', 'acme', '--name', 'Acme Networks', '--kind', 'vendor']);
+    expect(org.code).toBe(0);
+    expect(org.out).toContain('created organization acme');
+    const dup = village(['org', 'create', '--slug', 'acme', '--name', 'Acme again']);
+    expect(dup.code).not.toBe(0);
+    expect(dup.err).toContain('exists');
+    const user = village(
+      ['user', 'create', '--org', 'acme', '--email', 'ada@acme.example', '--name', 'Ada', '--role', 'admin'],
+      '',
+    );
+    expect(user.code).toBe(0);
+    expect(user.out).toMatch(/initial password \(shown once\): \S{16,}/);
+    const piped = village(
+      ['user', 'create', '--org', 'acme', '--email', 'bob@acme.example', '--name', 'Bob', '--password-stdin'],
+      'a long enough password\n',
+    );
+    expect(piped.code).toBe(0);
+    expect(piped.out).not.toContain('initial password');
+    const token = village(['token', 'create', '--email', 'ada@acme.example', '--name', 'ci', '--scopes', 'org:read,audit:read']);
+    expect(token.code).toBe(0);
+    expect(token.out.trim()).toMatch(/^vlg_[\w-]{43}$/);
+    const bad = village(['token', 'create', '--email', 'ada@acme.example', '--name', 'ci', '--scopes', 'root']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('unknown scope');
+  });
+
+  it('verifies the audit chain, and names the entry edited in the database', async () => {
+    const ok = village(['audit', 'verify']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/audit chain OK: \d+ entries verified/);
+    await tamper(`UPDATE audit_log SET action = 'org.delete' WHERE seq = 2`);
+    const broken = village(['audit', 'verify']);
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain('audit chain BROKEN at entry #2 (hash mismatch)');
+  });
+});
