@@ -43,6 +43,7 @@ const ConfigSchema = z.object({
   VILLAGE_WEBAUTHN_RP_NAME: z.string().default('Village'),
   VILLAGE_WORKERS: bool.default(true),
   VILLAGE_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  VILLAGE_HOUSEKEEPING_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 });
 
 export type Config = {
@@ -64,6 +65,7 @@ export type Config = {
   webauthnRpName: string;
   workers: boolean;
   dbPoolMax: number;
+  housekeepingSeconds: number;
 };
 
 export class ConfigError extends Error {}
@@ -97,5 +99,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webauthnRpName: e.VILLAGE_WEBAUTHN_RP_NAME,
     workers: e.VILLAGE_WORKERS,
     dbPoolMax: e.VILLAGE_DB_POOL_MAX,
+    housekeepingSeconds: e.VILLAGE_HOUSEKEEPING_SECONDS,
   };
 }

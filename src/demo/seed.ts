@@ -58,6 +58,16 @@ const USERS: Array<{ org: string; email: string; name: string; role: OrgRole; op
 ];
 
 const SEEDED_KEY = 'demo_seeded_at';
+const SEED_CLAIM_KEY = 'demo_seed_claimed_by';
+
+async function waitForSeed(ctx: AppContext, file: string): Promise<DemoLogin[]> {
+  for (let i = 0; i < 300; i++) {
+    const done = await ctx.db.selectFrom('instance_meta').select('value').where('key', '=', SEEDED_KEY).executeTakeFirst();
+    if (done) return readLogins(file);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [];
+}
 
 export function demoLoginsFile(ctx: AppContext): string {
   return path.join(ctx.config.dataDir, 'demo-logins.txt');
@@ -70,6 +80,14 @@ export async function seedDemo(ctx: AppContext): Promise<DemoLogin[]> {
   if (already) return readLogins(file);
   const anyOrg = await ctx.db.selectFrom('organizations').select('id').limit(1).executeTakeFirst();
   if (anyOrg) return []; // a real instance: never mix demo data in
+  // Several servers may start together on one database: one claims the seeding, the others wait.
+  const claim = await ctx.db
+    .insertInto('instance_meta')
+    .values({ key: SEED_CLAIM_KEY, value: String(process.pid) })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  if (!claim) return waitForSeed(ctx, file);
 
   const meta: RequestMeta = { actor: { type: 'anonymous' }, requestId: 'demo-seed' };
   const orgIds = new Map<string, string>();

@@ -18,7 +18,7 @@ export function createLogger(level: string): Logger {
   return pino({
     level,
     redact: { paths: redactPaths, censor: '[redacted]' },
-    base: { service: 'village' },
+    base: { service: 'village', pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Request logs carry method, url and status only; bodies are never logged.
     serializers: {

@@ -6,7 +6,8 @@ import { pruneHits } from '../store/rate-limits.ts';
 export const HOUSEKEEPING = 'housekeeping';
 
 export function registerHousekeeping(ctx: AppContext): void {
-  ctx.jobs.register<{ at: string }>(HOUSEKEEPING, async () => {
+  ctx.jobs.register<{ at: string }>(HOUSEKEEPING, async (job) => {
+    ctx.log.debug({ job: HOUSEKEEPING, key: job.key }, 'housekeeping ran');
     const now = ctx.clock.now();
     await ctx.db.deleteFrom('sessions').where('expires_at', '<', now).execute();
     await ctx.db.deleteFrom('webauthn_challenges').where('expires_at', '<', now).execute();
@@ -14,7 +15,7 @@ export function registerHousekeeping(ctx: AppContext): void {
   });
 }
 
-export function scheduleHousekeeping(ctx: AppContext, everyMs = 60_000): () => void {
+export function scheduleHousekeeping(ctx: AppContext, everyMs = ctx.config.housekeepingSeconds * 1000): () => void {
   const offer = () => {
     const slot = Math.floor(ctx.clock.now().getTime() / everyMs);
     ctx.jobs
