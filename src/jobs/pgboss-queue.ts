@@ -306,7 +306,7 @@ class PgBossJobQueue implements JobQueue {
     void life.finally(() => this.running.delete(life));
   }
 
-  /** Never rejects. `release` frees the concurrency slot once the outcome is recorded. */
+  /** `release` frees the concurrency slot once the outcome is recorded; dispatch() logs any rejection. */
   private async runJob(q: Registered, job: PgBoss.JobWithMetadata<unknown>, release: () => void): Promise<void> {
     if (!isEnvelope(job.data)) {
       // Sent around this module (pg-boss directly, or by hand): no key, so no once(); refuse it.
@@ -399,8 +399,9 @@ class PgBossJobQueue implements JobQueue {
  * Runs one pg-boss statement on its own pooled client. If a multi-statement string that opened
  * its own transaction fails, the session is left in an aborted transaction: on PGlite (one
  * session for everything) that would break every later query, so roll it back before release.
+ * Exported for tests.
  */
-async function runOnPool(pool: pg.Pool, text: string, values?: unknown[]): Promise<SqlResult> {
+export async function runOnPool(pool: pg.Pool, text: string, values?: unknown[]): Promise<SqlResult> {
   const client = await pool.connect();
   let result: pg.QueryResult<Row> | pg.QueryResult<Row>[];
   try {

@@ -28,10 +28,7 @@ export interface JobContext<T> {
    * calling once() twice in one run with the same step is an error, not a silent skip.
    * On the embedded engine the effect must use only `trx` (there is one connection).
    */
-  once<R>(
-    effect: (trx: Kysely<DB>) => Promise<R>,
-    step?: string,
-  ): Promise<{ ran: true; result: R } | { ran: false }>;
+  once<R>(effect: (trx: Kysely<DB>) => Promise<R>, step?: string): Promise<{ ran: true; result: R } | { ran: false }>;
 }
 
 export type JobHandler<T = unknown> = (job: JobContext<T>) => Promise<void>;
