@@ -7,6 +7,7 @@ import type { AppContext } from './context.ts';
 import { type DemoLogin, seedDemo } from './demo/seed.ts';
 import { createLogger } from './http/logging.ts';
 import { buildServer } from './http/server.ts';
+import { registerCaseReminders } from './jobs/case-reminders.ts';
 import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.ts';
 import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
@@ -51,6 +52,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
     });
     const ctx: AppContext = { config, database, db: database.db, clock: opts.clock ?? systemClock, log, jobs };
     registerHousekeeping(ctx);
+    registerCaseReminders(ctx);
     await jobs.start();
     const stopHousekeeping = scheduleHousekeeping(ctx);
 

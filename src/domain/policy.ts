@@ -2,13 +2,27 @@
 // Routes call authorize(); queries ask the scope helpers below for what an actor may see.
 // Nothing else decides access.
 import type { OrgKind, OrgRole } from '../store/schema.ts';
+import type { ParticipantRole, Tlp } from '../store/schema-cases.ts';
 
 /** Scopes an API token can carry. Account credentials (tokens, factors, sessions) need a session. */
-export const TOKEN_SCOPES = ['org:read', 'org:write', 'users:read', 'users:write', 'audit:read', 'instance:admin'] as const;
+export const TOKEN_SCOPES = [
+  'org:read',
+  'org:write',
+  'users:read',
+  'users:write',
+  'audit:read',
+  'instance:admin',
+  'reports:read',
+  'reports:write',
+  'cases:read',
+  'cases:write',
+] as const;
 export type Scope = (typeof TOKEN_SCOPES)[number];
 
 export type Actor =
   | { type: 'anonymous' }
+  /** Whoever holds a report's private reply link: it opens that report's thread and nothing else. */
+  | { type: 'reporter'; reportId: string }
   | {
       type: 'user';
       userId: string;
@@ -27,7 +41,17 @@ export type Resource =
   | { type: 'organization'; id: string }
   | { type: 'user'; id: string; orgId: string }
   | { type: 'account'; userId: string }
-  | { type: 'audit'; orgId: string };
+  | { type: 'audit'; orgId: string }
+  | { type: 'report'; id: string }
+  | { type: 'case'; relation: CaseRelation };
+
+/** The actor's organization's standing in one case, loaded by the caller from the database. */
+export interface CaseRelation {
+  caseId: string;
+  coordinatorOrgId: string;
+  /** The actor organization's participation, if any (removed participants have removed=true). */
+  participant: { orgId: string; role: ParticipantRole; tlpCeiling: Tlp; removed: boolean } | null;
+}
 
 export type Action =
   | 'instance.read'
@@ -42,7 +66,17 @@ export type Action =
   | 'user.update'
   | 'account.manage'
   | 'audit.read'
-  | 'audit.verify';
+  | 'audit.verify'
+  | 'report.submit'
+  | 'report.thread'
+  | 'report.triage'
+  | 'case.create'
+  | 'case.list'
+  | 'case.read'
+  | 'case.manage'
+  | 'case.participate'
+  | 'case.state'
+  | 'case.statement';
 
 /** allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden". */
 export type Decision = { allow: true } | { allow: false; reveal: boolean; reason: string };
@@ -66,9 +100,37 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'account.manage': undefined,
   'audit.read': 'audit:read',
   'audit.verify': 'instance:admin',
+  'report.submit': 'reports:write',
+  'report.thread': undefined,
+  'report.triage': 'reports:write',
+  'case.create': 'cases:write',
+  'case.list': 'cases:read',
+  'case.read': 'cases:read',
+  'case.manage': 'cases:write',
+  'case.participate': 'cases:write',
+  'case.state': 'cases:write',
+  'case.statement': 'cases:write',
 };
 
+const TLP_ORDER: readonly Tlp[] = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
+/** Whether a label is at or below a ceiling (CLEAR < GREEN < AMBER < AMBER+STRICT < RED). */
+export function tlpWithin(label: Tlp, ceiling: Tlp): boolean {
+  return TLP_ORDER.indexOf(label) <= TLP_ORDER.indexOf(ceiling);
+}
+
 export function decide(actor: Actor, action: Action, resource: Resource): Decision {
+  if (action === 'report.submit') {
+    // Anyone may report a vulnerability; an API token needs the scope.
+    if (actor.type === 'user' && actor.via === 'token' && !actor.scopes?.includes('reports:write')) {
+      return forbidden('token lacks scope reports:write');
+    }
+    return ALLOW;
+  }
+  if (actor.type === 'reporter') {
+    return action === 'report.thread' && resource.type === 'report' && resource.id === actor.reportId
+      ? ALLOW
+      : hidden('a reply link opens only its own report');
+  }
   if (actor.type === 'anonymous') return forbidden('authentication required');
   if (actor.via === 'token') {
     const needed = SCOPE_FOR[action];
@@ -115,13 +177,69 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       if (resource.type !== 'audit') return hidden('wrong resource');
       if (op || orgAdmin(resource.orgId)) return ALLOW;
       return ownOrg(resource.orgId) ? forbidden('organization admins only') : hidden('not your organization');
+    case 'report.thread':
+      // Coordinators read report threads through triage; the reply link is the reporter's.
+      return hidden('reply link required');
+    case 'report.triage':
+    case 'case.create':
+      // Coordination is the coordinator organizations' job; operators run the instance, not cases.
+      return actor.orgKind === 'coordinator' ? ALLOW : hidden('coordinators only');
+    case 'case.list':
+      return ALLOW; // scoped by the case queries to the actor's organization
+    case 'case.read':
+    case 'case.manage':
+    case 'case.participate':
+    case 'case.state':
+    case 'case.statement': {
+      if (resource.type !== 'case') return hidden('wrong resource');
+      const rel = resource.relation;
+      const coordinating = rel.coordinatorOrgId === actor.orgId;
+      const p = rel.participant && !rel.participant.removed && rel.participant.orgId === actor.orgId ? rel.participant : null;
+      // Nothing about a case is revealed to an organization that is not in it.
+      if (!coordinating && !p) return hidden('not a participant of this case');
+      if (action === 'case.read' || action === 'case.participate') return ALLOW;
+      if (action === 'case.manage') return coordinating ? ALLOW : forbidden('the case coordinator only');
+      if (action === 'case.state')
+        return coordinating || p?.role === 'vendor' ? ALLOW : forbidden('vendors and the coordinator only');
+      return p?.role === 'vendor' || coordinating ? ALLOW : forbidden('vendors state their own status');
+    }
   }
+}
+
+/** What an item in a case carries that decides who may read it. */
+export interface CaseItemLabel {
+  tlp: Tlp;
+  audience: 'all' | 'org' | 'coordinator';
+  audienceOrgId: string | null;
+  authorOrgId: string | null;
+}
+
+/**
+ * Whether the actor's organization may read one message, artifact or timeline entry:
+ * the coordinator reads everything; the author's organization reads its own; a participant
+ * reads what is addressed to everyone or to it, up to its TLP ceiling. Removed participants
+ * and outsiders read nothing.
+ */
+export function mayReadCaseItem(actor: Actor, rel: CaseRelation, item: CaseItemLabel): boolean {
+  if (actor.type !== 'user') return false;
+  if (rel.coordinatorOrgId === actor.orgId) return true;
+  const p = rel.participant;
+  if (!p || p.removed || p.orgId !== actor.orgId) return false;
+  if (item.authorOrgId === actor.orgId) return true;
+  if (item.audience === 'coordinator') return false;
+  if (item.audience === 'org' && item.audienceOrgId !== actor.orgId) return false;
+  return tlpWithin(item.tlp, p.tlpCeiling);
 }
 
 /** Which organizations an actor may list: all of them (operators) or just its own. */
 export function visibleOrganizations(actor: Actor): { all: true } | { all: false; ids: string[] } {
-  if (actor.type === 'anonymous') return { all: false, ids: [] };
+  if (actor.type !== 'user') return { all: false, ids: [] };
   return actor.isOperator ? { all: true } : { all: false, ids: [actor.orgId] };
+}
+
+/** Which organization's cases an actor may list (as coordinator or participant); none for others. */
+export function caseListScope(actor: Actor): { orgId: string } | null {
+  return actor.type === 'user' ? { orgId: actor.orgId } : null;
 }
 
 /** Whether an actor may set another user's role or operator flag. Operators only grant operator. */

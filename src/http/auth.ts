@@ -61,14 +61,16 @@ export function metaOf(req: FastifyRequest): RequestMeta {
 /** Asks the policy module; throws 401, 403 or a 404 that does not reveal the resource. */
 export function authorize(req: FastifyRequest, action: Action, resource: Resource): UserActor {
   const actor = req.actor;
-  if (actor.type === 'anonymous') throw problems.unauthorized();
+  if (actor.type !== 'user') throw problems.unauthorized();
   const d = decide(actor, action, resource);
   if (!d.allow) throw d.reveal ? problems.forbidden(d.reason) : problems.notFound();
   return actor;
 }
 
-/** For routes about the caller's own account: requires a signed-in user. */
-export function requireUser(req: FastifyRequest): UserActor {
-  if (req.actor.type === 'anonymous') throw problems.unauthorized();
-  return req.actor;
+/** Like authorize(), for the routes open to anyone or to a reporter's reply link. */
+export function authorizeAny(actor: Actor, action: Action, resource: Resource): Actor {
+  const d = decide(actor, action, resource);
+  if (!d.allow)
+    throw d.reveal ? (actor.type === 'anonymous' ? problems.unauthorized() : problems.forbidden(d.reason)) : problems.notFound();
+  return actor;
 }

@@ -11,8 +11,10 @@ import { registerErrorHandling } from './errors.ts';
 import { accountRoutes } from './routes/account.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { caseRoutes } from './routes/cases.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { webauthnRoutes } from './routes/webauthn.ts';
 
 export type App = FastifyInstance;
@@ -82,5 +84,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(webauthnRoutes(ctx), { prefix: '/api/v1' });
   await app.register(orgRoutes(ctx), { prefix: '/api/v1' });
   await app.register(auditRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(reportRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(caseRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }

@@ -1,0 +1,370 @@
+// Cases: the dashboard, the case as the caller's organization sees it, participants,
+// the timeline, messages and artifacts. Every route asks the policy module through
+// authorizeCase(); a case the caller is not in does not exist for them (404).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import { RM_ACTIONS } from '../../domain/report-states.ts';
+import { authorizeCase } from '../../services/case-access.ts';
+import { caseTimeline, getCaseView, listCases } from '../../services/case-views.ts';
+import { acknowledge, addParticipant, participantRm, removeParticipant } from '../../services/cases.ts';
+import { addArtifact, listArtifacts, listMessages, postMessage, readArtifact } from '../../services/messages.ts';
+import { checkFile, decodeBase64 } from '../../services/uploads.ts';
+import { authorize, metaOf } from '../auth.ts';
+import { authErrors, iso, isoOrNull, Ok, ProblemSchema, Timestamp } from '../schemas.ts';
+import { sendFile } from './reports.ts';
+
+export const TlpLabel = z
+  .string()
+  .transform((s) => s.toUpperCase().replace(/^TLP:/, ''))
+  .pipe(z.enum(['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED']))
+  .describe('TLP 2.0 label: CLEAR, GREEN, AMBER, AMBER+STRICT or RED');
+const RmStateOut = z.enum(['S', 'R', 'I', 'V', 'D', 'A', 'C']);
+const Role = z.enum(['reporter', 'coordinator', 'vendor', 'other']);
+const CaseParams = z.strictObject({ id: z.uuid() });
+
+const ParticipantOut = z.object({
+  orgId: z.uuid(),
+  orgName: z.string(),
+  role: Role,
+  rmState: RmStateOut,
+  tlpCeiling: z.string(),
+  vendorAwareAt: Timestamp.nullable(),
+  fixReadyAt: Timestamp.nullable(),
+  fixDeployedAt: Timestamp.nullable(),
+  invitedAt: Timestamp,
+  acknowledgedAt: Timestamp.nullable(),
+  removedAt: Timestamp.nullable(),
+});
+
+const CaseOut = z.object({
+  id: z.uuid(),
+  ref: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  coordinatorOrgId: z.uuid(),
+  communityId: z.uuid().nullable(),
+  emState: z.enum(['N', 'P', 'A', 'R', 'X']),
+  releaseAt: Timestamp.nullable(),
+  embargoEndedReason: z.string().nullable(),
+  publicAwareAt: Timestamp.nullable(),
+  exploitPublicAt: Timestamp.nullable(),
+  attacksObservedAt: Timestamp.nullable(),
+  ackHours: z.number().int(),
+  closedAt: Timestamp.nullable(),
+  createdAt: Timestamp,
+  myRole: Role,
+  participants: z.array(ParticipantOut),
+});
+
+const MessageOut = z.object({
+  id: z.uuid(),
+  threadId: z.uuid(),
+  subject: z.string(),
+  body: z.string(),
+  tlp: z.string(),
+  audience: z.enum(['all', 'org']),
+  audienceOrgId: z.uuid().nullable(),
+  authorUserId: z.uuid(),
+  authorOrgId: z.uuid(),
+  createdAt: Timestamp,
+});
+
+const ArtifactOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  mediaType: z.string(),
+  sizeBytes: z.number().int(),
+  sha256: z.string(),
+  tlp: z.string(),
+  audience: z.enum(['all', 'org']),
+  audienceOrgId: z.uuid().nullable(),
+  uploadedByOrg: z.uuid(),
+  createdAt: Timestamp,
+});
+
+export const caseRoutes =
+  (ctx: AppContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['cases'];
+
+    app.get(
+      '/cases',
+      {
+        schema: {
+          tags,
+          summary: 'My cases (coordinated or joined) with the next deadline of each',
+          querystring: z.strictObject({ open: z.enum(['true', 'false']).optional() }),
+          response: {
+            200: z.array(
+              z.object({
+                id: z.uuid(),
+                ref: z.string(),
+                title: z.string(),
+                emState: z.enum(['N', 'P', 'A', 'R', 'X']),
+                releaseAt: Timestamp.nullable(),
+                myRole: Role,
+                closedAt: Timestamp.nullable(),
+                nextDeadline: Timestamp.nullable(),
+                nextDeadlineKind: z.string().nullable(),
+                pendingAcks: z.number().int(),
+              }),
+            ),
+            ...authErrors,
+          },
+        },
+      },
+      async (req) => {
+        const actor = authorize(req, 'case.list', { type: 'instance' });
+        const rows = await listCases(ctx, actor, { open: req.query.open === 'true' });
+        return rows.map((c) => ({
+          ...c,
+          releaseAt: isoOrNull(c.releaseAt),
+          closedAt: isoOrNull(c.closedAt),
+          nextDeadline: isoOrNull(c.nextDeadline),
+        }));
+      },
+    );
+
+    app.get(
+      '/cases/:id',
+      {
+        schema: {
+          tags,
+          summary: 'A case as my organization may see it',
+          params: CaseParams,
+          response: { 200: CaseOut, ...authErrors },
+        },
+      },
+      async (req) => {
+        const rel = await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        const c = await getCaseView(ctx, req.actor, rel);
+        return {
+          ...c,
+          releaseAt: isoOrNull(c.releaseAt),
+          publicAwareAt: isoOrNull(c.publicAwareAt),
+          exploitPublicAt: isoOrNull(c.exploitPublicAt),
+          attacksObservedAt: isoOrNull(c.attacksObservedAt),
+          closedAt: isoOrNull(c.closedAt),
+          createdAt: iso(c.createdAt),
+          participants: c.participants.map((p) => ({
+            ...p,
+            vendorAwareAt: isoOrNull(p.vendorAwareAt),
+            fixReadyAt: isoOrNull(p.fixReadyAt),
+            fixDeployedAt: isoOrNull(p.fixDeployedAt),
+            invitedAt: iso(p.invitedAt),
+            acknowledgedAt: isoOrNull(p.acknowledgedAt),
+            removedAt: isoOrNull(p.removedAt),
+          })),
+        };
+      },
+    );
+
+    app.get(
+      '/cases/:id/timeline',
+      {
+        schema: {
+          tags,
+          summary: 'Everything that happened in the case, as my organization may see it',
+          params: CaseParams,
+          response: {
+            200: z.array(
+              z.object({
+                id: z.string(),
+                at: Timestamp,
+                kind: z.string(),
+                summary: z.string(),
+                actorOrgId: z.uuid().nullable(),
+                data: z.unknown(),
+              }),
+            ),
+            ...authErrors,
+          },
+        },
+      },
+      async (req) => {
+        const rel = await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        return (await caseTimeline(ctx, req.actor, rel)).map((e) => ({ ...e, at: iso(e.at) }));
+      },
+    );
+
+    app.post(
+      '/cases/:id/participants',
+      {
+        schema: {
+          tags,
+          summary: 'Invite an organization into the case (coordinator)',
+          params: CaseParams,
+          body: z.strictObject({
+            orgId: z.uuid(),
+            role: z.enum(['reporter', 'vendor', 'other']),
+            tlpCeiling: TlpLabel.optional(),
+          }),
+          response: { 201: z.object({ participantId: z.uuid() }), 409: ProblemSchema, ...authErrors },
+        },
+      },
+      async (req, reply) => {
+        await authorizeCase(ctx.db, req.actor, 'case.manage', req.params.id);
+        reply.code(201);
+        return { participantId: await addParticipant(ctx, metaOf(req), req.params.id, req.body) };
+      },
+    );
+
+    app.delete(
+      '/cases/:id/participants/:orgId',
+      {
+        schema: {
+          tags,
+          summary: 'Remove a participant (coordinator); it loses access at once',
+          params: z.strictObject({ id: z.uuid(), orgId: z.uuid() }),
+          body: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
+          response: { 200: Ok, ...authErrors },
+        },
+      },
+      async (req) => {
+        await authorizeCase(ctx.db, req.actor, 'case.manage', req.params.id);
+        await removeParticipant(ctx, metaOf(req), req.params.id, req.params.orgId, req.body.reason);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/cases/:id/acknowledge',
+      { schema: { tags, summary: 'Acknowledge the invitation', params: CaseParams, response: { 200: Ok, ...authErrors } } },
+      async (req) => {
+        const actor = authorize(req, 'case.list', { type: 'instance' });
+        await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        await acknowledge(ctx, metaOf(req), req.params.id, actor.orgId);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/cases/:id/report-management',
+      {
+        schema: {
+          tags,
+          summary: "Move my organization's Vultron report-management state (validate, invalidate, accept, defer, close)",
+          params: CaseParams,
+          body: z.strictObject({ action: z.enum(RM_ACTIONS) }),
+          response: { 200: z.object({ state: RmStateOut }), 409: ProblemSchema, ...authErrors },
+        },
+      },
+      async (req) => {
+        const actor = authorize(req, 'case.list', { type: 'instance' });
+        await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        return { state: await participantRm(ctx, metaOf(req), req.params.id, actor.orgId, req.body.action) };
+      },
+    );
+
+    app.get(
+      '/cases/:id/messages',
+      {
+        schema: {
+          tags,
+          summary: 'Messages I may read (by audience and TLP)',
+          params: CaseParams,
+          response: { 200: z.array(MessageOut), ...authErrors },
+        },
+      },
+      async (req) => {
+        const actor = authorize(req, 'case.list', { type: 'instance' });
+        const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        return (await listMessages(ctx, metaOf(req), actor, rel)).map((m) => ({ ...m, createdAt: iso(m.createdAt) }));
+      },
+    );
+
+    app.post(
+      '/cases/:id/messages',
+      {
+        schema: {
+          tags,
+          summary: 'Post a message to every participant, or to one participant and the coordinator',
+          params: CaseParams,
+          body: z.strictObject({
+            subject: z.string().trim().min(1).max(300),
+            body: z.string().trim().min(1).max(100_000),
+            tlp: TlpLabel,
+            audience: z.enum(['all', 'org']).default('all'),
+            audienceOrgId: z.uuid().optional(),
+            threadId: z.uuid().optional(),
+          }),
+          response: { 201: MessageOut, ...authErrors },
+        },
+      },
+      async (req, reply) => {
+        const actor = authorize(req, 'case.list', { type: 'instance' });
+        const rel = await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        const m = await postMessage(ctx, metaOf(req), actor, rel, req.body);
+        reply.code(201);
+        return { ...m, createdAt: iso(m.createdAt) };
+      },
+    );
+
+    app.get(
+      '/cases/:id/artifacts',
+      {
+        schema: {
+          tags,
+          summary: 'Artifacts I may read',
+          params: CaseParams,
+          response: { 200: z.array(ArtifactOut), ...authErrors },
+        },
+      },
+      async (req) => {
+        const actor = authorize(req, 'case.list', { type: 'instance' });
+        const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        return (await listArtifacts(ctx, actor, rel)).map((a) => ({ ...a, createdAt: iso(a.createdAt) }));
+      },
+    );
+
+    app.post(
+      '/cases/:id/artifacts',
+      {
+        bodyLimit: 15 * 1024 * 1024,
+        schema: {
+          tags,
+          summary: 'Add an artifact (a file, base64), labelled with TLP',
+          params: CaseParams,
+          body: z.strictObject({
+            filename: z.string().min(1).max(255),
+            contentBase64: z.string().min(1).max(14_000_000),
+            tlp: TlpLabel,
+            audience: z.enum(['all', 'org']).default('all'),
+            audienceOrgId: z.uuid().optional(),
+          }),
+          response: { 201: ArtifactOut, ...authErrors },
+        },
+      },
+      async (req, reply) => {
+        const actor = authorize(req, 'case.list', { type: 'instance' });
+        const rel = await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        const file = await checkFile(
+          'body.contentBase64',
+          req.body.filename,
+          decodeBase64('body.contentBase64', req.body.contentBase64),
+        );
+        const a = await addArtifact(ctx, metaOf(req), actor, rel, req.body, file);
+        reply.code(201);
+        return { ...a, createdAt: iso(a.createdAt) };
+      },
+    );
+
+    app.get(
+      '/cases/:id/artifacts/:artifactId',
+      {
+        schema: {
+          tags,
+          summary: 'Download an artifact I may read',
+          params: z.strictObject({ id: z.uuid(), artifactId: z.uuid() }),
+        },
+      },
+      async (req, reply) => {
+        const actor = authorize(req, 'case.list', { type: 'instance' });
+        const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        const a = await readArtifact(ctx, metaOf(req), actor, rel, req.params.artifactId);
+        reply.header('x-tlp', `TLP:${a.tlp}`);
+        return sendFile(reply, a.name, a.mediaType, a.content);
+      },
+    );
+  };

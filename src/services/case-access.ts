@@ -1,0 +1,38 @@
+// Loads what the policy module needs to decide about a case: the case's coordinator and the
+// actor organization's participation. Every case route and query goes through here.
+import type { Kysely } from 'kysely';
+import type { CaseRelation } from '../domain/policy.ts';
+import { type Action, type Actor, decide } from '../domain/policy.ts';
+import { problems } from '../problem.ts';
+import type { DB } from '../store/schema.ts';
+
+export async function loadCaseRelation(db: Kysely<DB>, caseId: string, orgId: string): Promise<CaseRelation | undefined> {
+  const row = await db
+    .selectFrom('cases as c')
+    .leftJoin('case_participants as p', (j) => j.onRef('p.case_id', '=', 'c.id').on('p.org_id', '=', orgId))
+    .select(['c.id', 'c.coordinator_org_id', 'p.org_id', 'p.role', 'p.tlp_ceiling', 'p.removed_at'])
+    .where('c.id', '=', caseId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    caseId: row.id,
+    coordinatorOrgId: row.coordinator_org_id,
+    participant:
+      row.org_id && row.role && row.tlp_ceiling
+        ? { orgId: row.org_id, role: row.role, tlpCeiling: row.tlp_ceiling, removed: row.removed_at !== null }
+        : null,
+  };
+}
+
+/**
+ * Authorizes an action on a case. An unknown case and a case the actor is not in give the
+ * same 404, so nobody learns that a case exists.
+ */
+export async function authorizeCase(db: Kysely<DB>, actor: Actor, action: Action, caseId: string): Promise<CaseRelation> {
+  if (actor.type !== 'user') throw actor.type === 'anonymous' ? problems.unauthorized() : problems.notFound('case');
+  const rel = await loadCaseRelation(db, caseId, actor.orgId);
+  if (!rel) throw problems.notFound('case');
+  const d = decide(actor, action, { type: 'case', relation: rel });
+  if (!d.allow) throw d.reveal ? problems.forbidden(d.reason) : problems.notFound('case');
+  return rel;
+}
