@@ -11,6 +11,7 @@ import { registerErrorHandling } from './errors.ts';
 import { accountRoutes } from './routes/account.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { caseStateRoutes } from './routes/case-state.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
@@ -86,5 +87,6 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(auditRoutes(ctx), { prefix: '/api/v1' });
   await app.register(reportRoutes(ctx), { prefix: '/api/v1' });
   await app.register(caseRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(caseStateRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }

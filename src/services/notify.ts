@@ -35,3 +35,6 @@ export async function notifyEscalation(
   _trx: Kysely<DB>,
   _e: { caseId: string; caseRef: string; orgId: string; orgName: string },
 ) {}
+
+/** A short notice to every participant of a case (no case content beyond the line given). */
+export async function notifyCase(_ctx: AppContext, _trx: Kysely<DB>, _e: { caseId: string; subject: string; line: string }) {}

@@ -121,12 +121,14 @@ export interface EmbargoEventsTable {
   case_id: string;
   seq: number;
   at: Timestamp;
-  kind: 'propose' | 'accept' | 'reject' | 'terminate';
+  kind: 'propose' | 'invite' | 'accept' | 'reject' | 'terminate';
   org_id: string;
   user_id: string | null;
   proposal_id: string | null;
   release_at: Timestamp | null;
+  invitees: string[] | null;
   reason: string | null;
+  detail: string | null;
 }
 
 export interface VulnerabilitiesTable {

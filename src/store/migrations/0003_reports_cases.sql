@@ -136,12 +136,15 @@ CREATE TABLE embargo_events (
   case_id uuid NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
   seq integer NOT NULL,
   at timestamptz NOT NULL,
-  kind text NOT NULL CHECK (kind IN ('propose', 'accept', 'reject', 'terminate')),
+  kind text NOT NULL CHECK (kind IN ('propose', 'invite', 'accept', 'reject', 'terminate')),
   org_id uuid NOT NULL,
   user_id uuid,
-  proposal_id uuid REFERENCES embargo_events (id),
+  -- The proposal an event answers (for a proposal, its own id).
+  proposal_id uuid,
   release_at timestamptz,
+  invitees uuid[],
   reason text,
+  detail text,
   UNIQUE (case_id, seq)
 );
 
