@@ -44,6 +44,18 @@ const ConfigSchema = z.object({
   VILLAGE_WORKERS: bool.default(true),
   VILLAGE_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   VILLAGE_HOUSEKEEPING_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  // smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps://… (TLS from the start); unset: mail disabled.
+  VILLAGE_SMTP_URL: z
+    .string()
+    .url()
+    .refine((v) => /^smtps?:\/\//i.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  VILLAGE_MAIL_FROM: z
+    .string()
+    .min(3)
+    .max(320)
+    .refine((v) => /^[^\r\n]*@[^\r\n]*$/.test(v), 'must be an address such as Village <village@example.org>')
+    .default('Village <village@localhost>'),
 });
 
 export type Config = {
@@ -66,6 +78,9 @@ export type Config = {
   workers: boolean;
   dbPoolMax: number;
   housekeepingSeconds: number;
+  /** Outgoing mail server; undefined: mail is disabled (queued mail is recorded as skipped). */
+  smtpUrl: string | undefined;
+  mailFrom: string;
 };
 
 export class ConfigError extends Error {}
@@ -100,5 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.VILLAGE_WORKERS,
     dbPoolMax: e.VILLAGE_DB_POOL_MAX,
     housekeepingSeconds: e.VILLAGE_HOUSEKEEPING_SECONDS,
+    smtpUrl: e.VILLAGE_SMTP_URL,
+    mailFrom: e.VILLAGE_MAIL_FROM,
   };
 }

@@ -69,6 +69,7 @@ export type Action =
   | 'audit.verify'
   | 'report.submit'
   | 'report.thread'
+  | 'report.read'
   | 'report.triage'
   | 'case.create'
   | 'case.list'
@@ -102,6 +103,7 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'audit.verify': 'instance:admin',
   'report.submit': 'reports:write',
   'report.thread': undefined,
+  'report.read': 'reports:read',
   'report.triage': 'reports:write',
   'case.create': 'cases:write',
   'case.list': 'cases:read',
@@ -116,6 +118,19 @@ const TLP_ORDER: readonly Tlp[] = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'R
 /** Whether a label is at or below a ceiling (CLEAR < GREEN < AMBER < AMBER+STRICT < RED). */
 export function tlpWithin(label: Tlp, ceiling: Tlp): boolean {
   return TLP_ORDER.indexOf(label) <= TLP_ORDER.indexOf(ceiling);
+}
+
+/**
+ * The token-scope part of a decision on its own, for callers that must answer before they load
+ * the resource (so a token without the scope learns nothing about whether the resource exists).
+ */
+export function scopeDecision(actor: Actor, action: Action): Decision {
+  if (actor.type === 'user' && actor.via === 'token') {
+    const needed = SCOPE_FOR[action];
+    if (needed === undefined) return forbidden('this action needs a signed-in session, not an API token');
+    if (!actor.scopes?.includes(needed)) return forbidden(`token lacks scope ${needed}`);
+  }
+  return ALLOW;
 }
 
 export function decide(actor: Actor, action: Action, resource: Resource): Decision {
@@ -180,6 +195,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'report.thread':
       // Coordinators read report threads through triage; the reply link is the reporter's.
       return hidden('reply link required');
+    case 'report.read':
     case 'report.triage':
     case 'case.create':
       // Coordination is the coordinator organizations' job; operators run the instance, not cases.

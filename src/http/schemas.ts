@@ -63,3 +63,7 @@ export const TokenOut = z.object({
 
 /** Error responses every authenticated route can give, for the OpenAPI document. */
 export const authErrors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema } as const;
+
+/** For PATCH bodies: an update that names no field is a mistake, not a no-op to audit. */
+export const nonEmpty = (o: object): boolean => Object.values(o).some((v) => v !== undefined);
+export const NOTHING_TO_CHANGE = { message: 'name at least one field to change' } as const;

@@ -6,6 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context.ts';
+import { Problem } from '../problem.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -16,6 +17,7 @@ import { caseRoutes } from './routes/cases.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { webauthnRoutes } from './routes/webauthn.ts';
 
 export type App = FastifyInstance;
@@ -33,12 +35,33 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     trustProxy: false,
+    // Errors raised by the router before any handler (bad URL encoding, too-long URLs) are problems too.
+    frameworkErrors: (error, req, reply) => {
+      const status =
+        typeof (error as { statusCode?: number }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : 400;
+      const p = new Problem(status >= 400 && status < 500 ? status : 400, 'bad-request', 'Bad request', error.message);
+      const raw = reply as unknown as { code(n: number): { type(t: string): { send(b: string): void } } };
+      raw
+        .code(p.status)
+        .type('application/problem+json')
+        .send(JSON.stringify(p.body(req.url.split('?')[0] ?? req.url, req.id)));
+    },
     ...(opts.logger === false ? { logger: false } : {}),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  // JSON only: a text/plain body is an unsupported media type, not a string to validate.
+  app.removeContentTypeParser(['text/plain']);
+  // A write sent with no body at all (no Content-Type, nothing to parse) is validated as an empty
+  // object, so optional bodies take their defaults and required fields are named; a body that is
+  // the JSON literal null still fails as "not an object".
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && !req.headers['content-type'] && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) {
+      req.body = {};
+    }
+  });
 
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id);
@@ -88,5 +111,6 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(reportRoutes(ctx), { prefix: '/api/v1' });
   await app.register(caseRoutes(ctx), { prefix: '/api/v1' });
   await app.register(caseStateRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }

@@ -1,4 +1,4 @@
-// Reading an organization's audit entries: those its users did, and those done to it.
+// Reading an organization's audit entries: those about it, and those its users did that concern no other organization.
 import type { AppContext } from '../context.ts';
 
 export interface AuditEntryView {
@@ -23,7 +23,11 @@ export async function listOrgAudit(
   let q = ctx.db
     .selectFrom('audit_log')
     .selectAll()
-    .where((eb) => eb.or([eb('actor_org_id', '=', orgId), eb('subject_org_id', '=', orgId)]))
+    // Entries about the organization, and its own users' entries that concern no other organization
+    // (an operator's work in another organization belongs to that organization's log).
+    .where((eb) =>
+      eb.or([eb('subject_org_id', '=', orgId), eb.and([eb('subject_org_id', 'is', null), eb('actor_org_id', '=', orgId)])]),
+    )
     .orderBy('seq', 'desc')
     .limit(page.limit);
   if (page.beforeSeq) q = q.where('seq', '<', page.beforeSeq);

@@ -2,7 +2,7 @@
 // actor organization's participation. Every case route and query goes through here.
 import type { Kysely } from 'kysely';
 import type { CaseRelation } from '../domain/policy.ts';
-import { type Action, type Actor, decide } from '../domain/policy.ts';
+import { type Action, type Actor, decide, scopeDecision } from '../domain/policy.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
 
@@ -30,6 +30,9 @@ export async function loadCaseRelation(db: Kysely<DB>, caseId: string, orgId: st
  */
 export async function authorizeCase(db: Kysely<DB>, actor: Actor, action: Action, caseId: string): Promise<CaseRelation> {
   if (actor.type !== 'user') throw actor.type === 'anonymous' ? problems.unauthorized() : problems.notFound('case');
+  // A token without the scope is refused before the case is looked up: same answer either way.
+  const scoped = scopeDecision(actor, action);
+  if (!scoped.allow) throw problems.forbidden(scoped.reason);
   const rel = await loadCaseRelation(db, caseId, actor.orgId);
   if (!rel) throw problems.notFound('case');
   const d = decide(actor, action, { type: 'case', relation: rel });

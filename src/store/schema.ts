@@ -1,5 +1,6 @@
 // Kysely table types; they mirror src/store/migrations/*.sql.
 import type { ColumnType, Generated } from 'kysely';
+import type { CasesDB } from './schema-cases.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -132,6 +133,8 @@ export interface CommunitiesTable {
   slug: string;
   name: string;
   charter: Generated<string>;
+  default_embargo_days: Generated<number>;
+  max_embargo_days: Generated<number>;
   created_at: DefaultTimestamp;
 }
 
@@ -149,7 +152,29 @@ export interface InstanceMetaTable {
   value: string;
 }
 
-export interface DB {
+export type MailState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
+
+/** The mail outbox (0002_mail_outbox.sql); written by queueMail(), worked by the 'mail.send' job. */
+export interface MailOutboxTable {
+  key: string;
+  kind: string | null;
+  message_id: string;
+  to_address: string;
+  reply_to: string | null;
+  subject: string;
+  body_text: string | null;
+  state: ColumnType<MailState, MailState | undefined, MailState>;
+  attempts: Generated<number>;
+  uncertain_attempts: Generated<number>;
+  last_error: string | null;
+  smtp_response: string | null;
+  server_message_id: string | null;
+  created_at: DefaultTimestamp;
+  last_attempt_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DB extends CasesDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
@@ -164,4 +189,5 @@ export interface DB {
   communities: CommunitiesTable;
   community_members: CommunityMembersTable;
   instance_meta: InstanceMetaTable;
+  mail_outbox: MailOutboxTable;
 }

@@ -22,6 +22,8 @@ import {
   Email,
   IdParams,
   iso,
+  NOTHING_TO_CHANGE,
+  nonEmpty,
   OrgKind,
   OrgOut,
   OrgRole,
@@ -92,10 +94,12 @@ export const orgRoutes =
           tags,
           summary: 'Update an organization (its admins, operators)',
           params: IdParams,
-          body: z.strictObject({
-            name: z.string().min(1).max(200).optional(),
-            securityTxtUrl: SecurityTxtUrl.nullable().optional(),
-          }),
+          body: z
+            .strictObject({
+              name: z.string().min(1).max(200).optional(),
+              securityTxtUrl: SecurityTxtUrl.nullable().optional(),
+            })
+            .refine(nonEmpty, NOTHING_TO_CHANGE),
           response: { 200: OrgOut, ...authErrors },
         },
       },
@@ -154,12 +158,14 @@ export const orgRoutes =
           tags,
           summary: "Change a user's name or role, or disable them (ends their sessions)",
           params: IdParams,
-          body: z.strictObject({
-            displayName: z.string().min(1).max(200).optional(),
-            orgRole: OrgRole.optional(),
-            disabled: z.boolean().optional(),
-            isOperator: z.boolean().optional(),
-          }),
+          body: z
+            .strictObject({
+              displayName: z.string().min(1).max(200).optional(),
+              orgRole: OrgRole.optional(),
+              disabled: z.boolean().optional(),
+              isOperator: z.boolean().optional(),
+            })
+            .refine(nonEmpty, NOTHING_TO_CHANGE),
           response: { 200: UserOut, ...authErrors },
         },
       },

@@ -228,7 +228,7 @@ export const reportRoutes =
         },
       },
       async (req) => {
-        authorize(req, 'report.triage', { type: 'instance' });
+        authorize(req, 'report.read', { type: 'instance' });
         const rows = await listReports(ctx, req.query);
         const now = ctx.clock.now().getTime();
         return rows.map((r) => ({
@@ -279,7 +279,7 @@ export const reportRoutes =
         },
       },
       async (req) => {
-        authorize(req, 'report.triage', { type: 'instance' });
+        authorize(req, 'report.read', { type: 'instance' });
         const r = await loadReport(req.params.id);
         const history = await reportHistory(ctx.db, r.id);
         return {
@@ -313,7 +313,7 @@ export const reportRoutes =
         },
       },
       async (req) => {
-        authorize(req, 'report.triage', { type: 'instance' });
+        authorize(req, 'report.read', { type: 'instance' });
         await loadReport(req.params.id);
         return duplicateHints(ctx, req.params.id);
       },
@@ -349,7 +349,7 @@ export const reportRoutes =
         },
       },
       async (req) => {
-        authorize(req, 'report.triage', { type: 'instance' });
+        authorize(req, 'report.read', { type: 'instance' });
         await loadReport(req.params.id);
         return (await reportThread(ctx.db, req.params.id)).map(msgOut);
       },
@@ -384,7 +384,7 @@ export const reportRoutes =
         },
       },
       async (req, reply) => {
-        authorize(req, 'report.triage', { type: 'instance' });
+        authorize(req, 'report.read', { type: 'instance' });
         const a = await ctx.db
           .selectFrom('report_attachments')
           .select(['filename', 'media_type', 'content'])
