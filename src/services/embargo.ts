@@ -1,7 +1,7 @@
 // Embargo management on Vultron's EM model. The negotiation is an append-only list of events
 // per case; the domain reducer (src/domain/vultron/embargo.ts) decides what each event means,
 // and the case row keeps the resulting EM state and release date for queries.
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
 import type { CaseRelation, UserActor } from '../domain/policy.ts';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../domain/vultron/index.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
+import type { EmbargoEventsTable } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
 import { notifyCase } from './notify.ts';
 import { addTimeline } from './timeline.ts';
@@ -65,39 +66,44 @@ function domainContext(s: CaseEmbargoSetting, now: Date): EmbargoContext {
 
 async function loadEvents(trx: Kysely<DB>, caseId: string): Promise<EmbargoEvent[]> {
   const rows = await trx.selectFrom('embargo_events').selectAll().where('case_id', '=', caseId).orderBy('seq').execute();
-  return rows.map((r): EmbargoEvent => {
-    switch (r.kind) {
-      case 'propose':
-        return {
-          type: 'propose',
-          proposalId: r.proposal_id ?? r.id,
-          by: r.org_id,
-          at: r.at,
-          releaseAt: r.release_at ?? r.at,
-          ...(r.invitees ? { invitees: r.invitees } : {}),
-        };
-      case 'invite':
-        return { type: 'invite', proposalId: r.proposal_id ?? '', by: r.org_id, at: r.at, invitees: r.invitees ?? [] };
-      case 'accept':
-        return { type: 'accept', proposalId: r.proposal_id ?? '', by: r.org_id, at: r.at };
-      case 'reject':
-        return {
-          type: 'reject',
-          proposalId: r.proposal_id ?? '',
-          by: r.org_id,
-          at: r.at,
-          ...(r.reason ? { reason: r.reason } : {}),
-        };
-      case 'terminate':
-        return {
-          type: 'terminate',
-          by: r.org_id,
-          at: r.at,
-          reason: (r.reason ?? 'other') as TerminationReason,
-          ...(r.detail ? { detail: r.detail } : {}),
-        };
-    }
-  });
+  return rows.map(toEvent);
+}
+
+type EmbargoRow = Selectable<EmbargoEventsTable>;
+
+function toEvent(r: EmbargoRow): EmbargoEvent {
+  switch (r.kind) {
+    case 'propose':
+      return {
+        type: 'propose',
+        proposalId: r.proposal_id ?? r.id,
+        by: r.org_id,
+        at: r.at,
+        releaseAt: r.release_at ?? r.at,
+        ...(r.invitees ? { invitees: r.invitees } : {}),
+      };
+    case 'invite':
+      return { type: 'invite', proposalId: r.proposal_id ?? '', by: r.org_id, at: r.at, invitees: r.invitees ?? [] };
+    case 'accept':
+      return { type: 'accept', proposalId: r.proposal_id ?? '', by: r.org_id, at: r.at };
+    case 'reject':
+      return {
+        type: 'reject',
+        proposalId: r.proposal_id ?? '',
+        by: r.org_id,
+        at: r.at,
+        ...(r.reason ? { reason: r.reason } : {}),
+      };
+    case 'terminate':
+      return {
+        type: 'terminate',
+        by: r.org_id,
+        at: r.at,
+        reason: (r.reason ?? 'other') as TerminationReason,
+        ...(r.detail ? { detail: r.detail } : {}),
+      };
+  }
+  throw new Error(`unknown embargo event kind ${String((r as { kind: unknown }).kind)}`);
 }
 
 export async function embargoView(ctx: AppContext, caseId: string): Promise<EmbargoView> {

@@ -254,7 +254,7 @@ export async function putStatement(
       .where('org_id', '=', orgId)
       .where('removed_at', 'is', null)
       .executeTakeFirst();
-    if (!p || p.role !== 'vendor')
+    if (p?.role !== 'vendor')
       throw problems.badRequest('Statements are made by vendor participants.', [
         { field: 'orgId', message: 'not a vendor participant' },
       ]);
