@@ -2,22 +2,26 @@
 // signing in with one. Challenges live in the database so that any server process can finish a
 // ceremony another one started; a challenge is deleted when it is presented, so each one can
 // be answered at most once, and only before it expires.
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
-import { decodeClientDataJSON, isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { AppContext, RequestMeta } from '../context.ts';
 import { Problem, problems } from '../problem.ts';
 import { appendAudit } from '../store/audit.ts';
 import { addHit, countHits, windowAt } from '../store/rate-limits.ts';
 import { auditSelf } from './auth.ts';
+
+// Loaded on first use: the library takes a fifth of a second to load, and most starts never need it.
+let lib: Promise<[typeof import('@simplewebauthn/server')]> | undefined;
+const webauthnLib = () => {
+  lib ??= Promise.all([import('@simplewebauthn/server')]);
+  return lib;
+};
+
 import { createSession, type NewSession } from './sessions.ts';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -52,7 +56,9 @@ function userHandleOf(userId: string): Uint8Array<ArrayBuffer> {
 /** The challenge inside clientDataJSON, or undefined when that is not decodable. */
 function challengeOf(response: { response: { clientDataJSON: string } }): string | undefined {
   try {
-    const c = decodeClientDataJSON(response.response.clientDataJSON).challenge;
+    // clientDataJSON is base64url-encoded JSON (WebAuthn §5.8.1); the library verifies it fully later.
+    const c = (JSON.parse(Buffer.from(response.response.clientDataJSON, 'base64url').toString('utf8')) as { challenge?: unknown })
+      .challenge;
     return typeof c === 'string' && c.length > 0 && c.length <= 512 ? c : undefined;
   } catch {
     return undefined;
@@ -99,7 +105,7 @@ export async function registrationOptions(ctx: AppContext, userId: string): Prom
     .where('user_id', '=', userId)
     .execute();
   if (existing.length >= MAX_CREDENTIALS) throw problems.conflict(`At most ${MAX_CREDENTIALS} passkeys; remove one first.`);
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthnLib())[0].generateRegistrationOptions({
     rpName: ctx.config.webauthnRpName,
     rpID: ctx.config.webauthnRpId,
     userName: user.email,
@@ -129,7 +135,7 @@ export async function finishRegistration(
   }
   let info: NonNullable<Awaited<ReturnType<typeof verifyRegistrationResponse>>['registrationInfo']>;
   try {
-    const v = await verifyRegistrationResponse({
+    const v = await (await webauthnLib())[0].verifyRegistrationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: ctx.config.publicUrl,
@@ -254,7 +260,7 @@ export async function loginOptions(
       .where('u.disabled_at', 'is', null)
       .execute();
   }
-  const options = await generateAuthenticationOptions({
+  const options = await (await webauthnLib())[0].generateAuthenticationOptions({
     rpID: ctx.config.webauthnRpId,
     // Unknown email, disabled account or no passkeys: the same answer as asking without an
     // email (a discoverable-credential prompt), so the response does not say which it was.
@@ -312,12 +318,12 @@ export async function loginWithPasskey(
 
   // A discoverable credential names its user; it must be the credential's owner.
   const handle = response.response.userHandle;
-  if (handle && handle !== isoBase64URL.fromBuffer(userHandleOf(cred.user_id))) throw await fail(owner, 'user_handle');
+  if (handle && handle !== Buffer.from(userHandleOf(cred.user_id)).toString('base64url')) throw await fail(owner, 'user_handle');
 
   const stored = Number(cred.counter);
   let newCounter: number;
   try {
-    const v = await verifyAuthenticationResponse({
+    const v = await (await webauthnLib())[0].verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: ctx.config.publicUrl,
