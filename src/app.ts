@@ -10,6 +10,7 @@ import { buildServer } from './http/server.ts';
 import { registerCaseReminders } from './jobs/case-reminders.ts';
 import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.ts';
 import { createJobQueue } from './jobs/pgboss-queue.ts';
+import { registerMail } from './mail/outbox.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
 import { type Database, openDatabase } from './store/database.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -52,6 +53,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
     });
     const ctx: AppContext = { config, database, db: database.db, clock: opts.clock ?? systemClock, log, jobs };
     registerHousekeeping(ctx);
+    const mail = registerMail(ctx);
     registerCaseReminders(ctx);
     await jobs.start();
     const stopHousekeeping = scheduleHousekeeping(ctx);
@@ -77,6 +79,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
           stopHousekeeping();
           await server.close();
           await jobs.stop();
+          await mail.close();
           if (ownDatabase) await db.close();
           unlock();
         })();

@@ -421,6 +421,13 @@ const ROWS: Row[] = [
     expect: by(201, 201, 201, 201, 201, 201, 403),
     build: (c) => ({ body: { ...REPORT_INPUT, title: `A report sent as ${c.role}` } }),
   },
+  // The mailed reply link leads anyone holding it to the API's view of the thread.
+  {
+    method: 'GET',
+    route: '/reply/:token',
+    expect: by(303, 303, 303, 303, 303, 303, 303),
+    build: () => ({ url: `/reply/${ids.replyToken}` }),
+  },
   {
     method: 'GET',
     route: '/api/v1/reply/:token',
@@ -787,6 +794,8 @@ describe('access matrix', () => {
       expect(body.type).toBe(DENIAL_TYPE[expected]);
     } else if (row.file) {
       expect(res.headers['content-disposition']).toMatch(/^attachment;/);
+    } else if (expected === 303) {
+      expect(res.headers.location).toMatch(/^\/api\/v1\//);
     } else {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
     }

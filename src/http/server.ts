@@ -103,6 +103,15 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(ctx, opts.ready ?? (() => true)));
+  // The reporter's private link, as mailed. The web UI will serve its page here; until then it
+  // leads to the API's view of the thread (same origin, so the token stays on this instance).
+  app.get('/reply/:token', { schema: { hide: true } }, async (req, reply) => {
+    const token = (req.params as { token: string }).token;
+    return reply
+      .code(303)
+      .header('location', `/api/v1/reply/${encodeURIComponent(token)}`)
+      .send();
+  });
   await app.register(authRoutes(ctx), { prefix: '/api/v1' });
   await app.register(accountRoutes(ctx), { prefix: '/api/v1' });
   await app.register(webauthnRoutes(ctx), { prefix: '/api/v1' });

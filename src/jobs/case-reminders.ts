@@ -45,7 +45,13 @@ export function registerCaseReminders(ctx: AppContext): void {
           audience: 'org',
           audienceOrgId: p.org_id,
         });
-        await notifyReminder(ctx, trx, { caseId: p.case_id, caseRef: p.ref, orgId: p.org_id });
+        await notifyReminder(ctx, trx, {
+          caseId: p.case_id,
+          caseRef: p.ref,
+          orgId: p.org_id,
+          due: new Date(p.invited_at.getTime() + p.ack_hours * 3600_000),
+          key: job.key,
+        });
         await ctx.jobs.enqueue(
           trx,
           ACK_CHECK_JOB,
@@ -65,7 +71,7 @@ export function registerCaseReminders(ctx: AppContext): void {
           data: { orgId: p.org_id },
           audience: 'coordinator',
         });
-        await notifyEscalation(ctx, trx, { caseId: p.case_id, caseRef: p.ref, orgId: p.org_id, orgName: p.name });
+        await notifyEscalation(ctx, trx, { caseId: p.case_id, caseRef: p.ref, orgName: p.name, key: job.key });
       }
     });
   });

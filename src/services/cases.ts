@@ -210,7 +210,7 @@ export async function addParticipant(
         runAt: new Date(now.getTime() + c.ack_hours * 3600_000),
       },
     );
-    await notifyInvited(ctx, trx, { caseId, caseRef: c.ref, orgId: org.id });
+    await notifyInvited(ctx, trx, { caseId, caseRef: c.ref, orgId: org.id, participantId: id, at: now });
     return id;
   });
 }

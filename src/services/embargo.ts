@@ -230,7 +230,12 @@ export async function actOnEmbargo(
     });
     await auditCase(ctx, trx, meta, `embargo.${action.type}`, rel.caseId, { proposalId, from: before.state, to: after.state });
     if (before.state !== after.state || action.type === 'propose') {
-      await notifyCase(ctx, trx, { caseId: rel.caseId, subject: 'Embargo update', line: summary });
+      await notifyCase(ctx, trx, {
+        caseId: rel.caseId,
+        what: action.type === 'terminate' ? 'the embargo has ended' : 'the embargo negotiation has moved',
+        key: `embargo:${rel.caseId}:${seq + 1}`,
+        exceptOrgId: actor.orgId,
+      });
     }
     return after;
   });

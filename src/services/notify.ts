@@ -1,7 +1,21 @@
-// Who is told what by email when something happens in a case. Mail is queued in the same
-// transaction as the change (src/mail), so it is sent exactly when the change commits.
+// Who is told what by email when something happens in a case or a report. Mail is queued in
+// the same transaction as the change (src/mail/outbox.ts), so it goes out exactly when the
+// change commits, once per recipient. Mail never carries case content: it says that something
+// is waiting and links to it behind sign-in.
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../context.ts';
+import { tlpWithin } from '../domain/policy.ts';
+import { queueMail } from '../mail/outbox.ts';
+import {
+  caseInvitation,
+  caseUpdate,
+  deadlineReminder,
+  escalationToCoordinator,
+  newMessageNotification,
+  type RenderedMail,
+  reporterAcknowledgement,
+  reporterReplyNotice,
+} from '../mail/templates.ts';
 import type { DB } from '../store/schema.ts';
 import type { Tlp } from '../store/schema-cases.ts';
 
@@ -16,25 +30,129 @@ export async function orgRecipients(trx: Kysely<DB>, orgId: string): Promise<Arr
     .execute();
 }
 
-export async function notifyInvited(_ctx: AppContext, _trx: Kysely<DB>, _e: { caseId: string; caseRef: string; orgId: string }) {}
+async function mailOrg(ctx: AppContext, trx: Kysely<DB>, orgId: string, key: string, kind: string, mail: RenderedMail) {
+  for (const u of await orgRecipients(trx, orgId)) {
+    await queueMail(ctx, trx, { key: `${key}:${u.id}`, to: u.email, subject: mail.subject, text: mail.text, kind });
+  }
+}
 
+async function caseRef(trx: Kysely<DB>, caseId: string) {
+  return trx
+    .selectFrom('cases as c')
+    .innerJoin('organizations as o', 'o.id', 'c.coordinator_org_id')
+    .select(['c.ref', 'c.coordinator_org_id', 'o.name as coordinator'])
+    .where('c.id', '=', caseId)
+    .executeTakeFirstOrThrow();
+}
+
+export async function notifyInvited(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  e: { caseId: string; caseRef: string; orgId: string; participantId: string; at: Date },
+) {
+  const c = await caseRef(trx, e.caseId);
+  const org = await trx.selectFrom('organizations').select('name').where('id', '=', e.orgId).executeTakeFirstOrThrow();
+  const mail = caseInvitation(ctx.config, { caseRef: c.ref, caseId: e.caseId, orgName: org.name, invitedBy: c.coordinator });
+  await mailOrg(ctx, trx, e.orgId, `invite:${e.participantId}:${e.at.getTime()}`, 'case.invitation', mail);
+}
+
+/** Tells every organization that may read a new message (by audience and TLP ceiling) that it is waiting. */
 export async function notifyMessage(
-  _ctx: AppContext,
-  _trx: Kysely<DB>,
-  _e: { caseId: string; messageId: string; tlp: Tlp; audience: 'all' | 'org'; audienceOrgId: string | null; authorOrgId: string },
-) {}
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  e: { caseId: string; messageId: string; tlp: Tlp; audience: 'all' | 'org'; audienceOrgId: string | null; authorOrgId: string },
+) {
+  const c = await caseRef(trx, e.caseId);
+  const parts = await trx
+    .selectFrom('case_participants')
+    .select(['org_id', 'tlp_ceiling'])
+    .where('case_id', '=', e.caseId)
+    .where('removed_at', 'is', null)
+    .execute();
+  const mail = newMessageNotification(ctx.config, { caseRef: c.ref, caseId: e.caseId });
+  for (const p of parts) {
+    if (p.org_id === e.authorOrgId) continue;
+    const coordinating = p.org_id === c.coordinator_org_id;
+    const addressed = e.audience === 'all' || e.audienceOrgId === p.org_id || coordinating;
+    if (!addressed || !(coordinating || tlpWithin(e.tlp, p.tlp_ceiling))) continue;
+    await mailOrg(ctx, trx, p.org_id, `message:${e.messageId}`, 'case.message', mail);
+  }
+}
 
 export async function notifyReminder(
-  _ctx: AppContext,
-  _trx: Kysely<DB>,
-  _e: { caseId: string; caseRef: string; orgId: string },
-) {}
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  e: { caseId: string; caseRef: string; orgId: string; due: Date; key: string },
+) {
+  const mail = deadlineReminder(ctx.config, {
+    caseRef: e.caseRef,
+    caseId: e.caseId,
+    what: 'acknowledgement of the invitation',
+    due: e.due,
+    now: ctx.clock.now(),
+  });
+  await mailOrg(ctx, trx, e.orgId, `remind:${e.key}`, 'case.reminder', mail);
+}
 
 export async function notifyEscalation(
-  _ctx: AppContext,
-  _trx: Kysely<DB>,
-  _e: { caseId: string; caseRef: string; orgId: string; orgName: string },
-) {}
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  e: { caseId: string; caseRef: string; orgName: string; key: string },
+) {
+  const c = await caseRef(trx, e.caseId);
+  const mail = escalationToCoordinator(ctx.config, {
+    caseRef: e.caseRef,
+    caseId: e.caseId,
+    reason: `${e.orgName} has not acknowledged its invitation`,
+  });
+  await mailOrg(ctx, trx, c.coordinator_org_id, `escalate:${e.key}`, 'case.escalation', mail);
+}
 
-/** A short notice to every participant of a case (no case content beyond the line given). */
-export async function notifyCase(_ctx: AppContext, _trx: Kysely<DB>, _e: { caseId: string; subject: string; line: string }) {}
+/** A short notice to every participant of a case (no case content). */
+export async function notifyCase(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  e: { caseId: string; what: string; key: string; exceptOrgId?: string },
+) {
+  const c = await caseRef(trx, e.caseId);
+  const parts = await trx
+    .selectFrom('case_participants')
+    .select('org_id')
+    .where('case_id', '=', e.caseId)
+    .where('removed_at', 'is', null)
+    .execute();
+  const mail = caseUpdate(ctx.config, { caseRef: c.ref, caseId: e.caseId, what: e.what });
+  for (const p of parts)
+    if (p.org_id !== e.exceptOrgId) await mailOrg(ctx, trx, p.org_id, `update:${e.key}`, 'case.update', mail);
+}
+
+export async function notifyReporterAck(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  e: { reportId: string; ref: string; to: string; replyUrl: string },
+) {
+  const mail = reporterAcknowledgement(ctx.config, { reportRef: e.ref, replyUrl: e.replyUrl });
+  await queueMail(ctx, trx, {
+    key: `report-ack:${e.reportId}`,
+    to: e.to,
+    subject: mail.subject,
+    text: mail.text,
+    kind: 'report.ack',
+  });
+}
+
+export async function notifyReporterReply(ctx: AppContext, trx: Kysely<DB>, e: { reportId: string; messageId: string }) {
+  const r = await trx
+    .selectFrom('reports')
+    .select(['ref', 'reporter_email'])
+    .where('id', '=', e.reportId)
+    .executeTakeFirstOrThrow();
+  const mail = reporterReplyNotice(ctx.config, { reportRef: r.ref });
+  await queueMail(ctx, trx, {
+    key: `report-reply:${e.messageId}`,
+    to: r.reporter_email,
+    subject: mail.subject,
+    text: mail.text,
+    kind: 'report.reply',
+  });
+}

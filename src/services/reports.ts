@@ -11,6 +11,7 @@ import { appendAudit } from '../store/audit.ts';
 import { addHit, countHits, windowAt } from '../store/rate-limits.ts';
 import type { DB } from '../store/schema.ts';
 import type { RmState } from '../store/schema-cases.ts';
+import { notifyReporterAck, notifyReporterReply } from './notify.ts';
 import type { CheckedFile } from './uploads.ts';
 
 export interface ReportInput {
@@ -118,14 +119,14 @@ export async function submitReport(
       requestId: meta.requestId,
       details: { ref: row.ref, attachments: files.length },
     });
-    await queueReporterMail(ctx, trx, row.id, 'ack', replyToken);
+    await notifyReporterAck(ctx, trx, {
+      reportId: row.id,
+      ref: row.ref,
+      to: input.reporterEmail,
+      replyUrl: replyUrl(ctx, replyToken),
+    });
     return { id: row.id, ref: row.ref, replyToken };
   });
-}
-
-/** Mail to the reporter is sent by the mail outbox when it is configured (see src/mail). */
-async function queueReporterMail(_ctx: AppContext, _trx: Kysely<DB>, _reportId: string, _kind: 'ack' | 'reply', _token?: string) {
-  // Wired to the mail outbox in src/mail (queued in this same transaction).
 }
 
 export async function reportIdForToken(ctx: AppContext, token: string): Promise<string | undefined> {
@@ -381,7 +382,7 @@ export async function postReportMessage(
       requestId: meta.requestId,
       details: { fromReporter },
     });
-    if (!fromReporter) await queueReporterMail(ctx, trx, reportId, 'reply');
+    if (!fromReporter) await notifyReporterReply(ctx, trx, { reportId, messageId: row.id });
     return { id: row.id, fromReporter, body, createdAt: row.created_at };
   });
 }
