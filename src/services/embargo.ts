@@ -37,11 +37,12 @@ async function settings(trx: Kysely<DB>, caseId: string): Promise<CaseEmbargoSet
     .select(['c.coordinator_org_id', 'c.created_at', 'm.default_embargo_days', 'm.max_embargo_days'])
     .where('c.id', '=', caseId)
     .executeTakeFirstOrThrow();
+  // Everyone who was ever a participant: the negotiation record does not change when someone
+  // leaves (their past answers stay valid); routes stop removed participants from acting.
   const parts = await trx
     .selectFrom('case_participants')
     .select('org_id')
     .where('case_id', '=', caseId)
-    .where('removed_at', 'is', null)
     .where('role', '!=', 'coordinator')
     .execute();
   return {

@@ -121,6 +121,7 @@ export async function postMessage(
       data: { messageId: row.id, tlp: input.tlp },
       audience: input.audience,
       audienceOrgId,
+      tlp: input.tlp,
     });
     await auditCase(ctx, trx, meta, 'case.message_post', rel.caseId, {
       messageId: row.id,
@@ -258,6 +259,7 @@ export async function addArtifact(
       data: { artifactId: row.id, tlp: input.tlp },
       audience: input.audience,
       audienceOrgId,
+      tlp: input.tlp,
     });
     await auditCase(ctx, trx, meta, 'case.artifact_add', rel.caseId, { artifactId: row.id, sha256: file.sha256, tlp: input.tlp });
     return artifactView(row);

@@ -386,3 +386,19 @@ export async function postReportMessage(
     return { id: row.id, fromReporter, body, createdAt: row.created_at };
   });
 }
+
+/** Reads of a report (its text, thread or attachments) are audit entries like any embargoed read. */
+export async function auditReportRead(ctx: AppContext, meta: RequestMeta, reportId: string, part: string): Promise<void> {
+  await ctx.db.transaction().execute((trx) =>
+    appendAudit(trx, {
+      at: ctx.clock.now(),
+      ...actorIds(meta),
+      subjectOrgId: actorIds(meta).actorOrgId,
+      action: 'report.read',
+      objectType: 'report',
+      objectId: reportId,
+      requestId: meta.requestId,
+      details: { part, by: meta.actor.type },
+    }),
+  );
+}

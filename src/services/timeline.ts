@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { RequestMeta } from '../context.ts';
 import { actorIds } from '../context.ts';
 import type { DB } from '../store/schema.ts';
+import type { Tlp } from '../store/schema-cases.ts';
 
 export interface TimelineEntry {
   caseId: string;
@@ -13,6 +14,8 @@ export interface TimelineEntry {
   data?: Record<string, unknown>;
   audience?: 'all' | 'coordinator' | 'org';
   audienceOrgId?: string | null;
+  /** The label of the item the entry is about (default CLEAR: case facts every participant sees). */
+  tlp?: Tlp;
 }
 
 export async function addTimeline(trx: Kysely<DB>, meta: RequestMeta | null, e: TimelineEntry): Promise<void> {
@@ -29,6 +32,7 @@ export async function addTimeline(trx: Kysely<DB>, meta: RequestMeta | null, e: 
       data: JSON.stringify(e.data ?? {}),
       audience: e.audience ?? 'all',
       audience_org_id: e.audienceOrgId ?? null,
+      tlp: e.tlp ?? 'CLEAR',
     })
     .execute();
 }

@@ -114,6 +114,7 @@ export interface CaseEventsTable {
   data: Json;
   audience: ColumnType<'all' | 'coordinator' | 'org', 'all' | 'coordinator' | 'org' | undefined, never>;
   audience_org_id: string | null;
+  tlp: ColumnType<Tlp, Tlp | undefined, never>;
 }
 
 export interface EmbargoEventsTable {

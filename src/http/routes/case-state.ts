@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.ts';
 import type { EmbargoView } from '../../domain/vultron/index.ts';
 import { TERMINATION_REASONS } from '../../domain/vultron/index.ts';
 import { problems } from '../../problem.ts';
-import { authorizeCase } from '../../services/case-access.ts';
+import { auditCaseRead, authorizeCase } from '../../services/case-access.ts';
 import { caseDesiderata, setPublicFlag, setVendorFlag } from '../../services/case-state.ts';
 import { actOnEmbargo, embargoView } from '../../services/embargo.ts';
 import { authorize, metaOf } from '../auth.ts';
@@ -95,6 +95,7 @@ export const caseStateRoutes =
       },
       async (req) => {
         await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        await auditCaseRead(ctx, metaOf(req), req.params.id, 'embargo');
         return embargoOut(await embargoView(ctx, req.params.id));
       },
     );
@@ -244,6 +245,7 @@ export const caseStateRoutes =
       },
       async (req) => {
         await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        await auditCaseRead(ctx, metaOf(req), req.params.id, 'desiderata');
         const score = await caseDesiderata(ctx, req.params.id);
         if (!score.ok) throw problems.conflict(score.reason);
         return {

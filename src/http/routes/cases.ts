@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { RM_ACTIONS } from '../../domain/report-states.ts';
-import { authorizeCase } from '../../services/case-access.ts';
+import { auditCaseRead, authorizeCase } from '../../services/case-access.ts';
 import { caseTimeline, getCaseView, listCases } from '../../services/case-views.ts';
 import { acknowledge, addParticipant, participantRm, removeParticipant } from '../../services/cases.ts';
 import { addArtifact, listArtifacts, listMessages, postMessage, readArtifact } from '../../services/messages.ts';
@@ -138,6 +138,7 @@ export const caseRoutes =
       },
       async (req) => {
         const rel = await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        await auditCaseRead(ctx, metaOf(req), req.params.id, 'case');
         const c = await getCaseView(ctx, req.actor, rel);
         return {
           ...c,
@@ -184,6 +185,7 @@ export const caseRoutes =
       },
       async (req) => {
         const rel = await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        await auditCaseRead(ctx, metaOf(req), req.params.id, 'timeline');
         return (await caseTimeline(ctx, req.actor, rel)).map((e) => ({ ...e, at: iso(e.at) }));
       },
     );
@@ -314,6 +316,7 @@ export const caseRoutes =
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
         const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        await auditCaseRead(ctx, metaOf(req), req.params.id, 'artifacts');
         return (await listArtifacts(ctx, actor, rel)).map((a) => ({ ...a, createdAt: iso(a.createdAt) }));
       },
     );

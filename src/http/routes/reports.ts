@@ -9,6 +9,7 @@ import { problems } from '../../problem.ts';
 import { authorizeCase } from '../../services/case-access.ts';
 import { mergeReport, openCase } from '../../services/cases.ts';
 import {
+  auditReportRead,
   duplicateHints,
   getReport,
   listReports,
@@ -168,6 +169,7 @@ export const reportRoutes =
         if (actor.type !== 'reporter') throw problems.notFound('report');
         const report = await getReport(ctx.db, actor.reportId);
         if (!report) throw problems.notFound('report');
+        await auditReportRead(ctx, { ...metaOf(req), actor }, actor.reportId, 'reporter view');
         return { report: reportOut(report), messages: (await reportThread(ctx.db, actor.reportId)).map(msgOut) };
       },
     );
@@ -281,6 +283,7 @@ export const reportRoutes =
       async (req) => {
         authorize(req, 'report.read', { type: 'instance' });
         const r = await loadReport(req.params.id);
+        await auditReportRead(ctx, metaOf(req), r.id, 'report');
         const history = await reportHistory(ctx.db, r.id);
         return {
           report: reportOut(r),
@@ -351,6 +354,7 @@ export const reportRoutes =
       async (req) => {
         authorize(req, 'report.read', { type: 'instance' });
         await loadReport(req.params.id);
+        await auditReportRead(ctx, metaOf(req), req.params.id, 'thread');
         return (await reportThread(ctx.db, req.params.id)).map(msgOut);
       },
     );
@@ -392,6 +396,7 @@ export const reportRoutes =
           .where('id', '=', req.params.attachmentId)
           .executeTakeFirst();
         if (!a) throw problems.notFound('attachment');
+        await auditReportRead(ctx, metaOf(req), req.params.id, `attachment ${req.params.attachmentId}`);
         return sendFile(reply, a.filename, a.media_type, a.content);
       },
     );

@@ -6,7 +6,7 @@ import { CveIdSchema } from '../../formats/cve-id.ts';
 import { CweIdSchema } from '../../formats/cwe.ts';
 import { VEX_JUSTIFICATIONS } from '../../formats/vex.ts';
 import { problems } from '../../problem.ts';
-import { authorizeCase } from '../../services/case-access.ts';
+import { auditCaseRead, authorizeCase } from '../../services/case-access.ts';
 import {
   addVulnerability,
   listVulnerabilities,
@@ -90,6 +90,7 @@ export const vulnerabilityRoutes =
       },
       async (req) => {
         await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        await auditCaseRead(ctx, metaOf(req), req.params.id, 'vulnerabilities');
         return listVulnerabilities(ctx, req.params.id);
       },
     );
@@ -189,6 +190,7 @@ export const vulnerabilityRoutes =
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
         const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        await auditCaseRead(ctx, metaOf(req), req.params.id, 'statements');
         const m = await statementMatrix(ctx, actor, rel);
         return { ...m, statements: m.statements.map((s) => ({ ...s, updatedAt: iso(s.updatedAt) })) };
       },

@@ -127,7 +127,9 @@ CREATE TABLE case_events (
   data jsonb NOT NULL DEFAULT '{}',
   -- Who may see the entry: every participant, only the coordinator, or one organization (and the coordinator).
   audience text NOT NULL DEFAULT 'all' CHECK (audience IN ('all', 'coordinator', 'org')),
-  audience_org_id uuid
+  audience_org_id uuid,
+  -- An entry about a labelled item (a message, an artifact) carries the item's label.
+  tlp text NOT NULL DEFAULT 'CLEAR' CHECK (tlp IN ('CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'))
 );
 CREATE INDEX case_events_case_idx ON case_events (case_id, id);
 
