@@ -8,7 +8,7 @@
 //   node --import tsx bench/audit.ts [--entries N] [--batch N]
 import { createHash, hash } from 'node:crypto';
 import { sql } from 'kysely';
-import { auditLine, GENESIS_HASH, type StoredAuditEntry, verifyRun } from '../src/domain/audit-chain.ts';
+import { type ChainRow, GENESIS_HASH, verifyRun } from '../src/domain/audit-chain.ts';
 import { verifyAuditChain } from '../src/store/audit.ts';
 import type { Engine } from '../src/store/database.ts';
 import { emit, engines, fmt, intOption, machine, now, openScratch, out, round, scratchDatabase, seedAuditChain } from './lib.ts';
@@ -16,20 +16,7 @@ import { emit, engines, fmt, intOption, machine, now, openScratch, out, round, s
 const TARGET = 0.5;
 const CHUNK = 100_000; // entries held in memory at a time for (b) and the baseline
 
-type Row = [
-  seq: string,
-  at: string,
-  actorUserId: string | null,
-  actorOrgId: string | null,
-  subjectOrgId: string | null,
-  action: string,
-  objectType: string,
-  objectId: string | null,
-  requestId: string | null,
-  details: string,
-  prevHash: string,
-  hash: string,
-];
+type Row = [seq: string, entry: string, prevHash: string, hash: string];
 
 async function run(engine: Engine, n: number, batch: number | undefined): Promise<Record<string, unknown>> {
   out(`\n== audit on ${engine}: ${fmt(n)} entries`);
@@ -75,29 +62,14 @@ async function run(engine: Engine, n: number, batch: number | undefined): Promis
     for (let chunkNo = 0; loaded < n; chunkNo++) {
       // Loaded as one JSON text per chunk (row objects are slow to come out of the embedded engine).
       const { rows: chunk } = await sql<{ t: string | null }>`
-        SELECT json_agg(json_build_array(seq::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                        actor_user_id::text, actor_org_id::text, subject_org_id::text, action, object_type,
-                        object_id, request_id, details, prev_hash, hash) ORDER BY b.seq)::text AS t
-          FROM (SELECT * FROM audit_log WHERE audit_log.seq > ${prev.seq.toString()}::bigint
+        SELECT json_agg(json_build_array(seq::text, entry, prev_hash, hash) ORDER BY b.seq)::text AS t
+          FROM (SELECT seq, entry, prev_hash, hash FROM audit_log WHERE audit_log.seq > ${prev.seq.toString()}::bigint
                  ORDER BY audit_log.seq LIMIT ${CHUNK}) b`.execute(database.db);
       const rows = JSON.parse(chunk[0]?.t ?? '[]') as Row[];
       if (rows.length === 0) throw new Error(`only ${loaded} entries came back`);
-      const entries: StoredAuditEntry[] = rows.map((r) => ({
-        seq: r[0],
-        at: new Date(r[1]),
-        actorUserId: r[2],
-        actorOrgId: r[3],
-        subjectOrgId: r[4],
-        action: r[5],
-        objectType: r[6],
-        objectId: r[7],
-        requestId: r[8],
-        details: r[9],
-        prevHash: r[10],
-        hash: r[11],
-      }));
-      // The baseline hashes these bytes ready-made: no line building, no UTF-8 encoding.
-      const bytes = entries.map((e) => Buffer.from(`${e.prevHash}\n${auditLine(e)}`));
+      const entries: ChainRow[] = rows.map((r) => ({ seq: r[0], entry: r[1], prevHash: r[2], hash: r[3] }));
+      // The baseline hashes these bytes ready-made: no string building, no UTF-8 encoding.
+      const bytes = entries.map((e) => Buffer.from(`${e.prevHash}\n${e.entry}`));
       const steps: Array<() => void> = [
         () => {
           const t = now();

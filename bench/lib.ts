@@ -355,20 +355,7 @@ export async function seedAuditChain(
       const line = auditLine(fields);
       const hash = chainHash(prev, line);
       bytes += Buffer.byteLength(line) + prev.length + 1;
-      rows.push({
-        seq: fields.seq,
-        at: fields.at.toISOString(),
-        actor_user_id: fields.actorUserId,
-        actor_org_id: fields.actorOrgId,
-        subject_org_id: fields.subjectOrgId,
-        action,
-        object_type: objectType,
-        object_id: fields.objectId,
-        request_id: fields.requestId,
-        details: fields.details,
-        prev_hash: prev,
-        hash,
-      });
+      rows.push({ seq: fields.seq, entry: line, prev_hash: prev, hash });
       prev = hash;
     }
     const json = JSON.stringify(rows);
@@ -376,7 +363,10 @@ export async function seedAuditChain(
     const t1 = now();
     // One insert in flight while the next batch is computed (a server database works meanwhile).
     await inflight;
-    inflight = sql`INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, ${json}::json)`.execute(
+    // Only the entry is written: the database derives the other columns from it.
+    inflight = sql`INSERT INTO audit_log (seq, entry, prev_hash, hash)
+                   SELECT seq, entry, prev_hash, hash
+                     FROM json_to_recordset(${json}::json) AS r(seq bigint, entry text, prev_hash text, hash text)`.execute(
       database.db,
     );
     insertMs += now() - t1;

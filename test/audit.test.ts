@@ -70,21 +70,29 @@ describe('verification', () => {
   it('fails at exactly the entry edited in the database, and passes again once restored', async () => {
     const target = await v.db
       .selectFrom('audit_log')
-      .select(['seq', 'details'])
+      .select(['seq', 'entry'])
       .where('action', '=', 'org.update')
       .orderBy('seq')
       .offset(2)
       .limit(1)
       .executeTakeFirstOrThrow();
-    await sql`UPDATE audit_log SET details = '{"fields":["nothing happened"]}' WHERE seq = ${target.seq}`.execute(v.db);
+    // The derived columns cannot be edited on their own; an attacker edits the entry itself.
+    await expect(sql`UPDATE audit_log SET action = 'org.delete' WHERE seq = ${target.seq}`.execute(v.db)).rejects.toThrow();
+    await sql`UPDATE audit_log SET entry = replace(entry, 'org.update', 'org.delete') WHERE seq = ${target.seq}`.execute(v.db);
+    const edited = await v.db.selectFrom('audit_log').select('action').where('seq', '=', target.seq).executeTakeFirstOrThrow();
+    expect(edited.action).toBe('org.delete');
     const res = await verifyAuditChain(v.db, 4);
     expect(res).toMatchObject({ ok: false, failure: { seq: target.seq, reason: 'hash_mismatch' } });
-    await sql`UPDATE audit_log SET details = ${target.details} WHERE seq = ${target.seq}`.execute(v.db);
+    await sql`UPDATE audit_log SET entry = ${target.entry} WHERE seq = ${target.seq}`.execute(v.db);
     expect((await verifyAuditChain(v.db, 4)).ok).toBe(true);
   });
 
   it('catches a deleted tail through the head record', async () => {
-    const last = await v.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').executeTakeFirstOrThrow();
+    const last = await v.db
+      .selectFrom('audit_log')
+      .select(['seq', 'entry', 'prev_hash', 'hash'])
+      .orderBy('seq', 'desc')
+      .executeTakeFirstOrThrow();
     await v.db.deleteFrom('audit_log').where('seq', '=', last.seq).execute();
     const res = await verifyAuditChain(v.db);
     expect(res).toMatchObject({ ok: false, failure: { seq: last.seq, reason: 'sequence_gap' } });

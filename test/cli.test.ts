@@ -85,7 +85,7 @@ describe('village CLI', () => {
     const ok = village(['audit', 'verify']);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/audit chain OK: \d+ entries verified/);
-    await tamper(`UPDATE audit_log SET action = 'org.delete' WHERE seq = 2`);
+    await tamper(`UPDATE audit_log SET entry = replace(entry, '"user.create"', '"user.delete"') WHERE seq = 2`);
     const broken = village(['audit', 'verify']);
     expect(broken.code).toBe(1);
     expect(broken.out).toContain('audit chain BROKEN at entry #2 (hash mismatch)');

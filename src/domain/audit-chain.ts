@@ -1,6 +1,8 @@
 // The audit log's hash chain, free of I/O.
-// Each entry's hash is SHA-256 over the previous entry's hash (hex) and the entry's
-// canonical line, so rewriting any entry breaks every hash after it.
+// Each entry is stored as the exact text that is hashed: a canonical JSON line. Its hash is
+// SHA-256 over the previous entry's hash (hex), a newline and the line, so rewriting any entry
+// breaks every hash after it. The columns queries use are generated from the line by the
+// database, so they can never disagree with what was hashed.
 import { hash as digest } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
@@ -16,7 +18,7 @@ export interface AuditFields {
   objectType: string;
   objectId: string | null;
   requestId: string | null;
-  /** Canonical JSON (RFC 8785) of the entry's details, exactly as stored. */
+  /** Canonical JSON (RFC 8785) of the entry's details. */
   details: string;
 }
 
@@ -25,11 +27,14 @@ export function canonicalDetails(details: Record<string, unknown> | undefined): 
   return canonicalize(details ?? {}) ?? '{}';
 }
 
-/** The canonical line of an entry: a JSON array in a fixed order (deterministic by construction). */
+/**
+ * The canonical line of an entry: a JSON array in a fixed order (deterministic by construction;
+ * JSON.stringify escapes every control character, so a line never holds a raw one).
+ */
 export function auditLine(e: AuditFields): string {
-  return auditLineOf([
+  return JSON.stringify([
     e.seq,
-    isoTimestamp(e.at),
+    e.at.toISOString(),
     e.actorUserId,
     e.actorOrgId,
     e.subjectOrgId,
@@ -41,137 +46,47 @@ export function auditLine(e: AuditFields): string {
   ]);
 }
 
-const DAY_MS = 86_400_000;
-const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-let dayStart = Number.NaN;
-let dayPrefix = '';
-
-/**
- * Exactly `d.toISOString()`, cheaper for runs of timestamps on the same UTC day (as a chain
- * verified in order has): the "YYYY-MM-DDT" of the last day seen is kept, the time is formatted here.
- */
-export function isoTimestamp(d: Date): string {
-  const t = d.getTime();
-  const offset = t - dayStart;
-  if (!(offset >= 0 && offset < DAY_MS)) {
-    const iso = d.toISOString(); // throws for an invalid date, as before
-    if (iso.length === 24) {
-      // a four-digit year; other years keep going through toISOString()
-      dayStart = t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
-      dayPrefix = iso.slice(0, 11);
-    }
-    return iso;
-  }
-  const sec = Math.floor(offset / 1000);
-  return `${dayPrefix}${TWO_DIGITS[Math.floor(sec / 3600)]}:${TWO_DIGITS[Math.floor(sec / 60) % 60]}:${TWO_DIGITS[sec % 60]}.${THREE_DIGITS[offset % 1000]}Z`;
-}
-
-/** An entry's fields in line order, `at` already as its ISO 8601 text (what `toISOString()` gives). */
-export type AuditLineValues = readonly [
-  seq: string,
-  at: string,
-  actorUserId: string | null,
-  actorOrgId: string | null,
-  subjectOrgId: string | null,
-  action: string,
-  objectType: string,
-  objectId: string | null,
-  requestId: string | null,
-  details: string,
-];
-
-/** The canonical line from values already in text form (the same text auditLine() gives). */
-export function auditLineOf(values: AuditLineValues): string {
-  return JSON.stringify(values);
-}
-
 /** SHA-256 (hex) over the previous hash, a newline and the line, as UTF-8. */
 export function chainHash(prevHash: string, line: string): string {
-  // One-shot digest of the same bytes as update(prevHash).update('\n').update(line): much cheaper per entry.
   return digest('sha256', `${prevHash}\n${line}`, 'hex');
 }
 
-export interface StoredAuditEntry extends AuditFields {
+/** A stored entry as verification reads it. */
+export interface ChainRow {
+  seq: string;
+  /** The canonical line, exactly as hashed. */
+  entry: string;
   prevHash: string;
   hash: string;
 }
 
-export type VerifyFailure = { seq: string; reason: 'prev_hash_mismatch' | 'hash_mismatch' | 'sequence_gap' };
+export type VerifyFailure = {
+  seq: string;
+  reason: 'sequence_gap' | 'entry_mismatch' | 'prev_hash_mismatch' | 'hash_mismatch';
+};
 
 /**
- * Checks entries one at a time, in seq order, continuing from `prev`: for each entry first
- * checkLink() (seq follows on, prev_hash is the last hash), then checkHash() with its canonical
- * line. Both return the entry's failure, if any; the verifier advances only past good entries.
- */
-export class ChainVerifier {
-  /** The last verified seq: as a number while it is a safe integer (then `big` is undefined). */
-  private num: number;
-  private big: bigint | undefined;
-  private hash: string;
-  private nextNum = 0;
-  private nextBig: bigint | undefined;
-  /** Entries verified so far. */
-  count = 0;
-
-  constructor(prev: { seq: bigint; hash: string }) {
-    const safe = prev.seq <= BigInt(Number.MAX_SAFE_INTEGER) && prev.seq >= 0n;
-    this.num = safe ? Number(prev.seq) : Number.NaN;
-    this.big = safe ? undefined : prev.seq;
-    this.hash = prev.hash;
-  }
-
-  private get seq(): bigint {
-    return this.big ?? BigInt(this.num);
-  }
-
-  checkLink(seq: string, prevHash: string): VerifyFailure | undefined {
-    const n = this.num + 1;
-    if (Number.isSafeInteger(n) && seq === String(n)) {
-      // the usual case, without BigInt: seq is the canonical decimal of the next number
-      this.nextNum = n;
-      this.nextBig = undefined;
-    } else {
-      const eseq = BigInt(seq);
-      if (eseq !== this.seq + 1n) return { seq, reason: 'sequence_gap' };
-      this.nextBig = eseq;
-    }
-    if (prevHash !== this.hash) return { seq, reason: 'prev_hash_mismatch' };
-    return undefined;
-  }
-
-  /** Call right after a successful checkLink() for the same entry. */
-  checkHash(seq: string, hash: string, line: string): VerifyFailure | undefined {
-    if (chainHash(this.hash, line) !== hash) return { seq, reason: 'hash_mismatch' };
-    if (this.nextBig === undefined) {
-      this.num = this.nextNum;
-    } else {
-      const safe = this.nextBig <= BigInt(Number.MAX_SAFE_INTEGER) && this.nextBig >= 0n;
-      this.num = safe ? Number(this.nextBig) : Number.NaN;
-      this.big = safe ? undefined : this.nextBig;
-    }
-    this.hash = hash;
-    this.count++;
-    return undefined;
-  }
-
-  get head(): { seq: bigint; hash: string } {
-    return { seq: this.seq, hash: this.hash };
-  }
-}
-
-/**
- * Verifies a run of entries that continues from `prev` (the hash and seq before the first one).
- * Returns the first failure, or the new head to continue from.
+ * Verifies a run of entries that continues from `prev` (the seq and hash before the first one):
+ * seqs follow on, each line names its own seq, each entry links to the previous hash, and each
+ * hash is the SHA-256 of the previous hash and the line. Returns the first failure, or the new head.
  */
 export function verifyRun(
-  entries: Iterable<StoredAuditEntry>,
+  rows: Iterable<ChainRow>,
   prev: { seq: bigint; hash: string },
 ): { ok: true; head: { seq: bigint; hash: string }; count: number } | { ok: false; failure: VerifyFailure } {
-  const v = new ChainVerifier(prev);
-  for (const e of entries) {
-    const failure = v.checkLink(e.seq, e.prevHash) ?? v.checkHash(e.seq, e.hash, auditLine(e));
-    if (failure) return { ok: false, failure };
+  // Seqs are counted as numbers: exact up to 2^53 entries, far beyond any audit log.
+  let seq = Number(prev.seq);
+  let last = prev.hash;
+  let count = 0;
+  for (const r of rows) {
+    const next = seq + 1;
+    if (r.seq !== String(next)) return { ok: false, failure: { seq: r.seq, reason: 'sequence_gap' } };
+    if (!r.entry.startsWith(`["${r.seq}",`)) return { ok: false, failure: { seq: r.seq, reason: 'entry_mismatch' } };
+    if (r.prevHash !== last) return { ok: false, failure: { seq: r.seq, reason: 'prev_hash_mismatch' } };
+    if (chainHash(last, r.entry) !== r.hash) return { ok: false, failure: { seq: r.seq, reason: 'hash_mismatch' } };
+    seq = next;
+    last = r.hash;
+    count++;
   }
-  return { ok: true, head: v.head, count: v.count };
+  return { ok: true, head: { seq: BigInt(seq), hash: last }, count };
 }

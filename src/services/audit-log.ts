@@ -34,7 +34,7 @@ export async function listOrgAudit(
   const rows = await q.execute();
   return rows.map((r) => ({
     seq: r.seq,
-    at: r.at,
+    at: new Date(r.at),
     actorUserId: r.actor_user_id,
     actorOrgId: r.actor_org_id,
     subjectOrgId: r.subject_org_id,
@@ -42,7 +42,7 @@ export async function listOrgAudit(
     objectType: r.object_type,
     objectId: r.object_id,
     requestId: r.request_id,
-    details: JSON.parse(r.details) as unknown,
+    details: r.details,
     hash: r.hash,
   }));
 }

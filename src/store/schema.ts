@@ -101,19 +101,24 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** Generated from `entry` by the database: readable, never written. */
+type Derived<T> = ColumnType<T, never, never>;
+
 export interface AuditLogTable {
   seq: Int8;
-  at: Timestamp;
-  actor_user_id: string | null;
-  actor_org_id: string | null;
-  subject_org_id: string | null;
-  action: string;
-  object_type: string;
-  object_id: string | null;
-  request_id: string | null;
-  details: string;
+  /** The canonical JSON line, exactly as hashed. */
+  entry: string;
   prev_hash: string;
   hash: string;
+  at: Derived<string>;
+  actor_user_id: Derived<string | null>;
+  actor_org_id: Derived<string | null>;
+  subject_org_id: Derived<string | null>;
+  action: Derived<string>;
+  object_type: Derived<string>;
+  object_id: Derived<string | null>;
+  request_id: Derived<string | null>;
+  details: Derived<unknown>;
 }
 
 export interface AuditHeadTable {

@@ -102,21 +102,23 @@ CREATE TABLE rate_limits (
   PRIMARY KEY (bucket, key, window_start)
 );
 
--- The audit log is a SHA-256 hash chain: hash = SHA-256(prev_hash || canonical line).
--- details is stored as the exact canonical JSON text that was hashed.
+-- The audit log is a SHA-256 hash chain: hash = SHA-256(prev_hash || "\n" || entry), where
+-- entry is the canonical JSON line of the record, stored exactly as hashed. The columns that
+-- queries use are generated from it, so they can never disagree with what was hashed.
 CREATE TABLE audit_log (
   seq bigint PRIMARY KEY,
-  at timestamptz NOT NULL,
-  actor_user_id uuid,
-  actor_org_id uuid,
-  subject_org_id uuid,
-  action text NOT NULL,
-  object_type text NOT NULL,
-  object_id text,
-  request_id text,
-  details text NOT NULL,
+  entry text NOT NULL,
   prev_hash text NOT NULL,
-  hash text NOT NULL
+  hash text NOT NULL,
+  at text GENERATED ALWAYS AS (entry::jsonb ->> 1) STORED,
+  actor_user_id uuid GENERATED ALWAYS AS ((entry::jsonb ->> 2)::uuid) STORED,
+  actor_org_id uuid GENERATED ALWAYS AS ((entry::jsonb ->> 3)::uuid) STORED,
+  subject_org_id uuid GENERATED ALWAYS AS ((entry::jsonb ->> 4)::uuid) STORED,
+  action text GENERATED ALWAYS AS (entry::jsonb ->> 5) STORED,
+  object_type text GENERATED ALWAYS AS (entry::jsonb ->> 6) STORED,
+  object_id text GENERATED ALWAYS AS (entry::jsonb ->> 7) STORED,
+  request_id text GENERATED ALWAYS AS (entry::jsonb ->> 8) STORED,
+  details jsonb GENERATED ALWAYS AS ((entry::jsonb ->> 9)::jsonb) STORED
 );
 CREATE INDEX audit_log_actor_org_idx ON audit_log (actor_org_id, seq);
 CREATE INDEX audit_log_subject_org_idx ON audit_log (subject_org_id, seq);
