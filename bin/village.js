@@ -1,6 +1,54 @@
 #!/usr/bin/env node
-// Entry point for `village` and `npm start`: runs the TypeScript sources through tsx's loader.
-import { register } from 'tsx/esm/api';
+// Entry point for `village` and `npm start`. The TypeScript sources are bundled with esbuild into
+// dist/village.mjs (rebuilt whenever a source is newer), so a start loads one file and the
+// dependencies natively; if bundling is not possible, the sources run through tsx's loader.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const out = path.join(root, 'dist', 'village.mjs');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+async function bundle() {
+  try {
+    if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newestSource(path.join(root, 'src'))) return out;
+    const { build } = await import('esbuild');
+    const result = await build({
+      entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      write: false,
+      logLevel: 'silent',
+    });
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    // Write then rename: processes starting together never read a half-written bundle.
+    const tmp = `${out}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, result.outputFiles[0].contents);
+    fs.renameSync(tmp, out);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+const bundled = await bundle();
+if (bundled) {
+  await import(pathToFileURL(bundled).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

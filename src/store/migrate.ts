@@ -1,11 +1,15 @@
 // Versioned SQL migrations, plain .sql files applied in name order by Kysely's Migrator
 // (which takes an advisory lock, so two servers starting together apply each once).
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
-const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+// Beside this module in the sources; from the bundle (dist/), in the sources it was built from.
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const MIGRATIONS_DIR = [path.join(HERE, 'migrations'), path.join(HERE, '..', 'src', 'store', 'migrations')].find((d) =>
+  existsSync(d),
+) as string;
 
 class SqlFileProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
