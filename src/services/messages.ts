@@ -196,6 +196,20 @@ export async function listMessages(
   return visible.map(toView);
 }
 
+/** What an artifact's listing shows: everything but the bytes. */
+const ARTIFACT_COLUMNS = [
+  'id',
+  'name',
+  'media_type',
+  'size_bytes',
+  'sha256',
+  'tlp',
+  'audience',
+  'audience_org_id',
+  'uploaded_by_org',
+  'created_at',
+] as const;
+
 export interface ArtifactView {
   id: string;
   name: string;
@@ -238,18 +252,7 @@ export async function addArtifact(
         uploaded_by_org: actor.orgId,
         created_at: now,
       })
-      .returning([
-        'id',
-        'name',
-        'media_type',
-        'size_bytes',
-        'sha256',
-        'tlp',
-        'audience',
-        'audience_org_id',
-        'uploaded_by_org',
-        'created_at',
-      ])
+      .returning(ARTIFACT_COLUMNS)
       .executeTakeFirstOrThrow();
     await addTimeline(trx, meta, {
       caseId: rel.caseId,
@@ -295,18 +298,7 @@ function artifactView(a: {
 export async function listArtifacts(ctx: AppContext, actor: UserActor, rel: CaseRelation): Promise<ArtifactView[]> {
   const rows = await ctx.db
     .selectFrom('case_artifacts')
-    .select([
-      'id',
-      'name',
-      'media_type',
-      'size_bytes',
-      'sha256',
-      'tlp',
-      'audience',
-      'audience_org_id',
-      'uploaded_by_org',
-      'created_at',
-    ])
+    .select(ARTIFACT_COLUMNS)
     .where('case_id', '=', rel.caseId)
     .orderBy('created_at')
     .execute();
