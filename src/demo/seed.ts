@@ -5,7 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext, RequestMeta } from '../context.ts';
 import { randomToken } from '../crypto/secrets.ts';
+import type { UserActor } from '../domain/policy.ts';
+import { loadCaseRelation } from '../services/case-access.ts';
+import { addParticipant, openCase } from '../services/cases.ts';
+import { actOnEmbargo } from '../services/embargo.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
+import { submitReport, transitionReport } from '../services/reports.ts';
+import { addVulnerability } from '../services/vulnerabilities.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { OrgKind, OrgRole } from '../store/schema.ts';
 
@@ -140,6 +146,7 @@ export async function seedDemo(ctx: AppContext): Promise<DemoLogin[]> {
       details: { organizations: ORGS.length, users: USERS.length },
     });
   });
+  await seedDemoCase(ctx, orgIds);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${logins.map((l) => `${l.role}\t${l.email}\t${l.password}`).join('\n')}\n`, { mode: 0o600 });
   return logins;
@@ -157,5 +164,70 @@ function readLogins(file: string): DemoLogin[] {
       });
   } catch {
     return [];
+  }
+}
+
+/** A case in progress, so a new user sees the core loop at once: a report, a case, three vendors, an embargo. */
+async function seedDemoCase(ctx: AppContext, orgIds: Map<string, string>): Promise<void> {
+  const userOf = async (email: string) => {
+    const u = await ctx.db
+      .selectFrom('users as u')
+      .innerJoin('organizations as o', 'o.id', 'u.org_id')
+      .select(['u.id', 'u.org_id', 'u.org_role', 'u.is_operator', 'o.kind'])
+      .where('u.email', '=', email)
+      .executeTakeFirstOrThrow();
+    const actor: UserActor = {
+      type: 'user',
+      userId: u.id,
+      orgId: u.org_id,
+      orgRole: u.org_role,
+      orgKind: u.kind,
+      isOperator: u.is_operator,
+      via: 'session',
+      scopes: null,
+    };
+    return { actor, meta: { actor, requestId: 'demo-seed' } as RequestMeta };
+  };
+  const coordinator = await userOf('coordinator@village-cc.example');
+  const researcher = await userOf('researcher@independent-research.example');
+  const report = await submitReport(
+    ctx,
+    { ...researcher.meta, ip: 'demo' },
+    {
+      title: 'Heap overflow in the shared TLS record parser used by several router firmwares',
+      description:
+        'A crafted TLS record with an oversized length field overflows a heap buffer in the record parser that ' +
+        'Acme, Globex and Initech firmwares all embed. Remote, unauthenticated, before the handshake completes.',
+      vendorName: 'Acme Networks, Globex Wireless, Initech Systems',
+      productName: 'tlslite-embedded',
+      purl: 'pkg:generic/tlslite-embedded@3.2.1',
+      reporterName: 'Rita Researcher',
+      reporterEmail: 'researcher@independent-research.example',
+      creditConsent: true,
+    },
+    [],
+  );
+  await transitionReport(ctx, coordinator.meta, report.id, 'validate', 'reproduced on three firmwares');
+  const c = await openCase(ctx, coordinator.meta, coordinator.actor, {
+    title: 'Heap overflow in tlslite-embedded record parser',
+    summary: 'One parser, three vendors: coordinate fixes and a single release date.',
+    reportIds: [report.id],
+  });
+  for (const slug of ['acme-networks', 'globex-wireless', 'initech-systems']) {
+    await addParticipant(ctx, coordinator.meta, c.id, { orgId: orgIds.get(slug) as string, role: 'vendor' });
+  }
+  const rel = await loadCaseRelation(ctx.db, c.id, coordinator.actor.orgId);
+  if (!rel) return;
+  await addVulnerability(ctx, coordinator.meta, rel, {
+    title: 'Heap buffer overflow in TLS record length handling',
+    cweIds: ['CWE-122'],
+    cvss31: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+    products: [
+      { productName: 'tlslite-embedded', purl: 'pkg:generic/tlslite-embedded', versionRange: 'vers:generic/>=3.0.0|<3.2.2' },
+    ],
+  });
+  const proposed = await actOnEmbargo(ctx, coordinator.meta, coordinator.actor, rel, { type: 'propose' });
+  if (proposed.pending) {
+    await actOnEmbargo(ctx, coordinator.meta, coordinator.actor, rel, { type: 'accept', proposalId: proposed.pending.id });
   }
 }
