@@ -42,20 +42,30 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
     database =
       opts.database ??
       (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
-    const migrated = await migrateToLatest(database.db);
-    if (migrated.applied.length) log.info({ migrations: migrated.applied }, 'database migrated');
-
-    const jobs = createJobQueue({
-      database,
-      log,
-      workers: config.workers,
-      ...(opts.jobPollingSeconds ? { pollingIntervalSeconds: opts.jobPollingSeconds } : {}),
-    });
-    const ctx: AppContext = { config, database, db: database.db, clock: opts.clock ?? systemClock, log, jobs };
-    registerHousekeeping(ctx);
-    const mail = registerMail(ctx);
-    registerCaseReminders(ctx);
-    await jobs.start();
+    // Servers starting together on one PostgreSQL database set up the schema one at a time
+    // (migrations, then the job tables and queues), under a session lock.
+    const db = database;
+    const releaseStartupLock = await startupLock(db);
+    const { ctx, jobs, mail } = await (async () => {
+      try {
+        const migrated = await migrateToLatest(db.db);
+        if (migrated.applied.length) log.info({ migrations: migrated.applied }, 'database migrated');
+        const jobs = createJobQueue({
+          database: db,
+          log,
+          workers: config.workers,
+          ...(opts.jobPollingSeconds ? { pollingIntervalSeconds: opts.jobPollingSeconds } : {}),
+        });
+        const ctx: AppContext = { config, database: db, db: db.db, clock: opts.clock ?? systemClock, log, jobs };
+        registerHousekeeping(ctx);
+        const mail = registerMail(ctx);
+        registerCaseReminders(ctx);
+        await jobs.start();
+        return { ctx, jobs, mail };
+      } finally {
+        await releaseStartupLock();
+      }
+    })();
     const stopHousekeeping = scheduleHousekeeping(ctx);
 
     // Demo data goes in before the server listens, so the printed logins work at once.
@@ -68,7 +78,6 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
 
     let stopping: Promise<void> | undefined;
     const ownDatabase = !opts.database;
-    const db = database;
     return {
       ctx,
       server,
@@ -91,4 +100,24 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
     unlock();
     throw e;
   }
+}
+
+const STARTUP_LOCK = 0x76696c6c; // "vill"
+
+/** A session-level advisory lock on a PostgreSQL server; the embedded database serves one process. */
+async function startupLock(database: Database): Promise<() => Promise<void>> {
+  if (database.engine !== 'postgres') return async () => undefined;
+  const client = await database.pool.connect();
+  await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    try {
+      await client.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]);
+      client.release();
+    } catch (e) {
+      client.release(e instanceof Error ? e : true);
+    }
+  };
 }
