@@ -67,6 +67,12 @@ export function authorize(req: FastifyRequest, action: Action, resource: Resourc
   return actor;
 }
 
+/** For routes about the caller's own account: its credentials are managed from a session only. */
+export function authorizeSelf(req: FastifyRequest): UserActor {
+  const userId = req.actor.type === 'user' ? req.actor.userId : '';
+  return authorize(req, 'account.manage', { type: 'account', userId });
+}
+
 /** Like authorize(), for the routes open to anyone or to a reporter's reply link. */
 export function authorizeAny(actor: Actor, action: Action, resource: Resource): Actor {
   const d = decide(actor, action, resource);

@@ -1,12 +1,12 @@
 // Loads what the policy module needs to decide about a case: the case's coordinator and the
 // actor organization's participation. Every case route and query goes through here.
 import type { Kysely } from 'kysely';
-import { type AppContext, actorIds, type RequestMeta } from '../context.ts';
+import type { AppContext, RequestMeta } from '../context.ts';
 import type { CaseRelation } from '../domain/policy.ts';
 import { type Action, type Actor, decide, scopeDecision } from '../domain/policy.ts';
 import { problems } from '../problem.ts';
-import { appendAudit } from '../store/audit.ts';
 import type { DB } from '../store/schema.ts';
+import { auditCase } from './cases.ts';
 
 export async function loadCaseRelation(db: Kysely<DB>, caseId: string, orgId: string): Promise<CaseRelation | undefined> {
   const row = await db
@@ -44,17 +44,5 @@ export async function authorizeCase(db: Kysely<DB>, actor: Actor, action: Action
 
 /** Every read of embargoed case material is an audit entry: who read which part of which case. */
 export async function auditCaseRead(ctx: AppContext, meta: RequestMeta, caseId: string, part: string): Promise<void> {
-  const ids = actorIds(meta);
-  await ctx.db.transaction().execute((trx) =>
-    appendAudit(trx, {
-      at: ctx.clock.now(),
-      ...ids,
-      subjectOrgId: ids.actorOrgId,
-      action: 'case.read',
-      objectType: 'case',
-      objectId: caseId,
-      requestId: meta.requestId,
-      details: { part },
-    }),
-  );
+  await ctx.db.transaction().execute((trx) => auditCase(ctx, trx, meta, 'case.read', caseId, { part }));
 }

@@ -31,12 +31,15 @@ export interface ReportInput {
 
 export const REPORTS_PER_HOUR_PER_ADDRESS = 10;
 
-async function nextRef(trx: Kysely<DB>, seq: 'report_ref_seq' | 'case_ref_seq', prefix: string, now: Date): Promise<string> {
+export async function nextRef(
+  trx: Kysely<DB>,
+  seq: 'report_ref_seq' | 'case_ref_seq',
+  prefix: string,
+  now: Date,
+): Promise<string> {
   const { rows } = await sql<{ n: string }>`SELECT nextval(${seq}) AS n`.execute(trx);
   return `${prefix}-${now.getUTCFullYear()}-${String(rows[0]?.n ?? '0').padStart(4, '0')}`;
 }
-
-export { nextRef };
 
 export function replyUrl(ctx: AppContext, token: string): string {
   return `${ctx.config.publicUrl}/reply/${token}`;

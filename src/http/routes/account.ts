@@ -8,7 +8,7 @@ import { logoutEverywhere } from '../../services/auth.ts';
 import { getOrganization, getUser } from '../../services/organizations.ts';
 import { createToken, listTokens, MAX_TOKEN_DAYS, revokeToken } from '../../services/tokens.ts';
 import { confirmTotp, disableTotp, regenerateRecoveryCodes, startTotpEnrolment } from '../../services/totp.ts';
-import { authorize, metaOf, SESSION_COOKIE } from '../auth.ts';
+import { authorize, authorizeSelf, metaOf, SESSION_COOKIE } from '../auth.ts';
 import {
   authErrors,
   iso,
@@ -29,10 +29,7 @@ const RecoveryCodes = z.object({ recoveryCodes: z.array(z.string()) });
 export const accountRoutes =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   async (app) => {
-    const self = (req: Parameters<typeof metaOf>[0]) => {
-      const actor = req.actor.type === 'user' ? req.actor : undefined;
-      return authorize(req, 'account.manage', { type: 'account', userId: actor?.userId ?? '' });
-    };
+    const self = authorizeSelf;
     const tags = ['account'];
 
     app.get(

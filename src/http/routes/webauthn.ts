@@ -15,7 +15,7 @@ import {
   loginWithPasskey,
   registrationOptions,
 } from '../../services/webauthn.ts';
-import { authorize, metaOf } from '../auth.ts';
+import { authorize, authorizeSelf, metaOf } from '../auth.ts';
 import { authErrors, Email, IdParams, iso, isoOrNull, Ok, ProblemSchema, Timestamp } from '../schemas.ts';
 import { SessionOut, setSessionCookie } from './auth.ts';
 
@@ -114,10 +114,7 @@ export const webauthnRoutes =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   async (app) => {
     // Passkeys are credentials: only a signed-in session manages them, never an API token.
-    const self = (req: Parameters<typeof metaOf>[0]) => {
-      const actor = req.actor.type === 'user' ? req.actor : undefined;
-      return authorize(req, 'account.manage', { type: 'account', userId: actor?.userId ?? '' });
-    };
+    const self = authorizeSelf;
     const tags = ['account'];
 
     app.post(
