@@ -15,7 +15,7 @@ import {
   loginWithPasskey,
   registrationOptions,
 } from '../../services/webauthn.ts';
-import { authorize, authorizeSelf, metaOf } from '../auth.ts';
+import { authorizeSelf, metaOf } from '../auth.ts';
 import { authErrors, Email, IdParams, iso, isoOrNull, Ok, ProblemSchema, Timestamp } from '../schemas.ts';
 import { SessionOut, setSessionCookie } from './auth.ts';
 
