@@ -55,6 +55,11 @@ export const problems = {
   csrf: () => new Problem(403, 'csrf', 'CSRF check failed', 'Send the session CSRF token in the X-CSRF-Token header.'),
   notFound: (what = 'resource') => new Problem(404, 'not-found', 'Not found', `No such ${what}.`),
   conflict: (detail: string) => new Problem(409, 'conflict', 'Conflict', detail),
+  /** The community's current NDA must be accepted first; says which version and where. */
+  ndaRequired: (detail: string, nda: { communityId: string; version: number; hash: string }) =>
+    new Problem(403, 'nda-required', 'NDA acceptance required', detail, {
+      nda: { ...nda, accept: `/api/v1/communities/${nda.communityId}/nda/${nda.version}/accept` },
+    }),
   tooMany: (retryAfterSeconds: number, detail = 'Too many attempts; try again later.') =>
     new Problem(
       429,

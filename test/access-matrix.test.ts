@@ -13,9 +13,11 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestMeta } from '../src/context.ts';
 import { totpCode } from '../src/crypto/totp.ts';
+import { CommunitySettingsSchema } from '../src/domain/community.ts';
 import { TOKEN_SCOPES } from '../src/domain/policy.ts';
 import { rmAllowed } from '../src/domain/report-states.ts';
 import { addParticipant } from '../src/services/cases.ts';
+import { createCommunity, publishNda } from '../src/services/communities.ts';
 import { submitReport, transitionReport } from '../src/services/reports.ts';
 import { createSession } from '../src/services/sessions.ts';
 import { createToken } from '../src/services/tokens.ts';
@@ -59,6 +61,8 @@ const ids = {
   /** A vulnerability in case K, and one in case KB. */
   vuln: '',
   vulnKB: '',
+  /** Community M: the operator is its steward, orgs A and C are admitted members, B is not a member. */
+  community: '',
 };
 const sessions = {} as Record<SessionRole, Session>;
 const tokens = { tokenAll: '', tokenNone: '' };
@@ -666,7 +670,202 @@ const ROWS: Row[] = [
       body: { orgId: ids.orgA, status: 'affected', fixedVersions: ['2.0.1'] },
     }),
   },
+
+  // Tents: read by those in the case (each its own), managed by the coordinator.
+  //                                                                anon aMem aAdm bAdm  op  tAll tNone
+  { method: 'GET', route: '/api/v1/cases/:id/tents', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  { method: 'GET', route: '/api/v1/cases/:id/briefing', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  {
+    method: 'PUT',
+    route: '/api/v1/cases/:id/tents',
+    target: 'case',
+    expect: by(401, 403, 403, 404, 200, 403, 403),
+    // One open tent holding the case's vendor at its ceiling: nobody's view of the case changes.
+    build: (_c, id) => ({
+      body: {
+        tents: [
+          {
+            id: 'vendors',
+            name: 'Vendors',
+            members: { orgIds: [id === ids.caseKB ? ids.orgB : ids.orgA], tiers: [] },
+            opens: { kind: 'immediately' },
+            tlpCeiling: 'AMBER',
+            artifacts: 'all',
+          },
+        ],
+      },
+    }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/tents/:tentId/open',
+    target: 'case',
+    expect: by(401, 403, 403, 404, 200, 403, 403),
+    // A closed tent of its own for each caller, opened early with a reason.
+    build: async (c, id) => {
+      const tentId = `later-${c.role.toLowerCase()}-${randomBytes(3).toString('hex')}`;
+      const spec = {
+        id: tentId,
+        name: 'Later',
+        members: { orgIds: [], tiers: [] },
+        opens: { kind: 'relative', offsetDays: -3 },
+        tlpCeiling: 'GREEN',
+        artifacts: 'all',
+      };
+      const now = v.clock.now();
+      const exists = await v.db.selectFrom('cases').select('id').where('id', '=', id).executeTakeFirst();
+      if (exists)
+        await v.db
+          .insertInto('case_tents')
+          .values({ case_id: id, tent_id: tentId, position: 99, spec: JSON.stringify(spec), created_at: now, updated_at: now })
+          .execute();
+      return { url: `/api/v1/cases/${id}/tents/${tentId}/open`, body: { reason: `asked by ${c.role}` } };
+    },
+  },
+
+  // Communities: names and rules are open to every signed-in caller; members see members; stewards
+  // (here the operator) run them; organization admins apply and sponsor; a person accepts the NDA.
+  //                                                                anon aMem aAdm bAdm  op  tAll tNone
+  { method: 'GET', route: '/api/v1/communities', expect: by(401, 200, 200, 200, 200, 200, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/communities',
+    expect: by(401, 403, 403, 403, 201, 403, 403),
+    build: (c) => ({
+      body: {
+        slug: `made-by-${c.role.toLowerCase()}-${randomBytes(3).toString('hex')}`,
+        name: `Made by ${c.role}`,
+        settings: COMMUNITY_SETTINGS,
+        stewardUserIds: [ids.user.operator],
+      },
+    }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/communities/:id',
+    expect: by(401, 200, 200, 200, 200, 200, 403),
+    build: () => ({ url: cm('') }),
+  },
+  {
+    method: 'PATCH',
+    route: '/api/v1/communities/:id',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: (c) => ({ url: cm(''), body: { charter: `Charter as edited by ${c.role}` } }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/communities/:id/stewards',
+    expect: by(401, 200, 200, 200, 200, 200, 403),
+    build: () => ({ url: cm('/stewards') }),
+  },
+  {
+    method: 'PUT',
+    route: '/api/v1/communities/:id/stewards/:userId',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: () => ({ url: cm(`/stewards/${ids.aTarget}`) }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/v1/communities/:id/stewards/:userId',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: () => ({ url: cm(`/stewards/${ids.aTarget}`) }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/communities/:id/nda',
+    expect: by(401, 200, 200, 200, 200, 200, 403),
+    build: () => ({ url: cm('/nda') }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/communities/:id/nda',
+    expect: by(401, 403, 403, 403, 201, 403, 403),
+    build: (c) => ({ url: cm('/nda'), body: { text: `NDA text as published by ${c.role} ${randomBytes(4).toString('hex')}` } }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/communities/:id/nda/:version/accept',
+    expect: sessionOnly(200),
+    build: async () => {
+      const nda = await v.db
+        .selectFrom('nda_versions')
+        .select(['version', 'hash'])
+        .where('community_id', '=', ids.community)
+        .orderBy('version', 'desc')
+        .executeTakeFirstOrThrow();
+      return { url: cm(`/nda/${nda.version}/accept`), body: { hash: nda.hash } };
+    },
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/communities/:id/nda/acceptances',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: () => ({ url: cm('/nda/acceptances') }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/communities/:id/members',
+    expect: by(401, 200, 200, 403, 200, 200, 403),
+    build: () => ({ url: cm('/members') }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/communities/:id/members/:orgId',
+    expect: by(401, 200, 200, 404, 200, 200, 403),
+    build: () => ({ url: cm(`/members/${ids.orgA}`) }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/communities/:id/members/:orgId/events',
+    // Sponsoring a fresh applicant: admins of an admitted member only (the operator's organization is
+    // admitted, but the operator is not its admin).
+    expect: by(401, 403, 200, 403, 403, 200, 403),
+    build: async (c) => {
+      const applicant = await makeOrg(v, `applicant-${c.role.toLowerCase()}-${randomBytes(3).toString('hex')}`);
+      const now = v.clock.now();
+      await v.db
+        .insertInto('community_members')
+        .values({ community_id: ids.community, org_id: applicant.id, state: 'applied', tier: null, updated_at: now })
+        .execute();
+      await v.db
+        .insertInto('membership_events')
+        .values({
+          community_id: ids.community,
+          org_id: applicant.id,
+          type: 'apply',
+          by_user_id: ids.aTarget,
+          by_org_id: applicant.id,
+          at: now,
+          reason: 'applied',
+          to_state: 'applied',
+        })
+        .execute();
+      return { url: cm(`/members/${applicant.id}/events`), body: { type: 'sponsor', reason: `vouched for by ${c.role}` } };
+    },
+  },
+  {
+    method: 'PATCH',
+    route: '/api/v1/communities/:id/members/:orgId',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: () => ({ url: cm(`/members/${ids.orgA}`), body: { tier: 'partner' } }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/communities/:id/members/:orgId/exposure',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: () => ({ url: cm(`/members/${ids.orgA}/exposure`) }),
+  },
 ];
+
+const COMMUNITY_SETTINGS = {
+  charter: 'Members coordinate under a light-weight NDA.',
+  tiers: ['core', 'partner', 'observer'],
+  embargo: { defaultDays: 45, maxDays: 90 },
+  admission: { kind: 'sponsors', sponsors: 2, stewardApproval: true },
+  governmentCerts: { certs: [], notify: { when: 'at-release' } },
+};
+/** A URL under community M. */
+const cm = (rest: string) => `/api/v1/communities/${ids.community}${rest}`;
 
 /** The problem type each denial status must carry. */
 const DENIAL_TYPE: Record<number, string> = {
@@ -738,6 +937,21 @@ beforeAll(async () => {
     expect(p.statusCode, p.body).toBe(201);
     return id;
   };
+  // Community M: stewarded by the operator; A and C admitted; an NDA in force.
+  const cmty = await createCommunity(v.ctx, setupMeta, {
+    slug: 'community-m',
+    name: 'Community M',
+    settings: CommunitySettingsSchema.parse(COMMUNITY_SETTINGS),
+    stewardUserIds: [ids.user.operator],
+  });
+  ids.community = cmty.id;
+  for (const orgId of [ids.orgA, ids.orgC]) {
+    await v.db
+      .insertInto('community_members')
+      .values({ community_id: cmty.id, org_id: orgId, state: 'admitted', tier: 'core', updated_at: v.clock.now() })
+      .execute();
+  }
+  await publishNda(v.ctx, setupMeta, cmty.id, 'Community M agreement, version 1.');
   ids.caseK = await open('Case K', ids.orgA);
   ids.caseKB = await open('Case KB', ids.orgB);
   const art = await sessions.operator.request({

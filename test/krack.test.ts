@@ -942,14 +942,21 @@ describe('a KRACK-sized case', () => {
     // What each vendor sees is exactly: entries to everyone, entries addressed to it, its own.
     const rows = await v.db
       .selectFrom('case_events')
-      .select(['id', 'audience', 'audience_org_id', 'actor_org_id'])
+      .select(['id', 'audience', 'audience_org_id', 'actor_org_id', 'tlp'])
       .where('case_id', '=', state.caseId)
       .orderBy('id')
       .execute();
+    const ORDER = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
     for (const s of active()) {
       const me = vendor[s].orgId;
+      // An entry about a labelled item (a message, an artifact) carries its label: above the ceiling, it is not shown.
+      const within = (tlp: string) => ORDER.indexOf(tlp) <= ORDER.indexOf(ceilingOf(s));
       const expected = rows
-        .filter((r) => r.actor_org_id === me || r.audience === 'all' || (r.audience === 'org' && r.audience_org_id === me))
+        .filter(
+          (r) =>
+            r.actor_org_id === me ||
+            ((r.audience === 'all' || (r.audience === 'org' && r.audience_org_id === me)) && within(r.tlp)),
+        )
         .map((r) => String(r.id));
       const seen = (await timeline(vendor[s])).map((e) => String(e.id));
       expect(seen, s).toEqual(expected);

@@ -8,6 +8,7 @@ import { randomToken } from '../crypto/secrets.ts';
 import type { UserActor } from '../domain/policy.ts';
 import { loadCaseRelation } from '../services/case-access.ts';
 import { addParticipant, openCase } from '../services/cases.ts';
+import { publishNda } from '../services/communities.ts';
 import { actOnEmbargo } from '../services/embargo.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
 import { submitReport, transitionReport } from '../services/reports.ts';
@@ -131,11 +132,21 @@ export async function seedDemo(ctx: AppContext): Promise<DemoLogin[]> {
           org_id: orgIds.get(o.slug) as string,
           state: 'admitted',
           tier: o.kind === 'coordinator' ? 'core' : 'partner',
-          is_steward: o.kind === 'coordinator',
+          functions: o.kind === 'vendor' ? ['fix-provider'] : [],
+          since: now,
           updated_at: now,
         })
         .execute();
     }
+    const coordinator = await trx
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', 'coordinator@village-cc.example')
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('community_stewards')
+      .values({ community_id: community.id, user_id: coordinator.id, added_at: now })
+      .execute();
     await trx.insertInto('instance_meta').values({ key: SEEDED_KEY, value: now.toISOString() }).execute();
     await appendAudit(trx, {
       at: now,
@@ -146,6 +157,7 @@ export async function seedDemo(ctx: AppContext): Promise<DemoLogin[]> {
       details: { organizations: ORGS.length, users: USERS.length },
     });
   });
+  await seedDemoNda(ctx);
   await seedDemoCase(ctx, orgIds);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${logins.map((l) => `${l.role}\t${l.email}\t${l.password}`).join('\n')}\n`, { mode: 0o600 });
@@ -166,6 +178,37 @@ function readLogins(file: string): DemoLogin[] {
     return [];
   }
 }
+
+/** The community's NDA, version 1, accepted by every demo user (so the demo reads at once). */
+async function seedDemoNda(ctx: AppContext): Promise<void> {
+  const community = await ctx.db
+    .selectFrom('communities')
+    .select('id')
+    .where('slug', '=', 'demo-trust-circle')
+    .executeTakeFirstOrThrow();
+  const meta: RequestMeta = { actor: { type: 'anonymous' }, requestId: 'demo-seed' };
+  const nda = await publishNda(ctx, meta, community.id, DEMO_NDA);
+  const users = await ctx.db.selectFrom('users').select('id').execute();
+  await ctx.db
+    .insertInto('nda_acceptances')
+    .values(
+      users.map((u) => ({
+        community_id: community.id,
+        version: nda.version,
+        user_id: u.id,
+        hash: nda.hash,
+        accepted_at: ctx.clock.now(),
+      })),
+    )
+    .execute();
+}
+
+const DEMO_NDA = `Demo Trust Circle — participation agreement (version 1)
+
+1. Information shared in a case stays within the recipients its TLP label allows, until the agreed release.
+2. A member who learns of a leak or of active exploitation tells the case coordinator at once.
+3. Breaches are reviewed by the stewards; a member may be suspended or ejected, with reasons recorded.
+`;
 
 /** A case in progress, so a new user sees the core loop at once: a report, a case, three vendors, an embargo. */
 async function seedDemoCase(ctx: AppContext, orgIds: Map<string, string>): Promise<void> {
@@ -212,11 +255,19 @@ async function seedDemoCase(ctx: AppContext, orgIds: Map<string, string>): Promi
     title: 'Heap overflow in tlslite-embedded record parser',
     summary: 'One parser, three vendors: coordinate fixes and a single release date.',
     reportIds: [report.id],
+    communityId: (
+      await ctx.db.selectFrom('communities').select('id').where('slug', '=', 'demo-trust-circle').executeTakeFirstOrThrow()
+    ).id,
   });
   for (const slug of ['acme-networks', 'globex-wireless', 'initech-systems']) {
     await addParticipant(ctx, coordinator.meta, c.id, { orgId: orgIds.get(slug) as string, role: 'vendor' });
   }
-  const rel = await loadCaseRelation(ctx.db, c.id, coordinator.actor.orgId);
+  const rel = await loadCaseRelation(
+    ctx.db,
+    c.id,
+    { orgId: coordinator.actor.orgId, userId: coordinator.actor.userId },
+    ctx.clock.now(),
+  );
   if (!rel) return;
   await addVulnerability(ctx, coordinator.meta, rel, {
     title: 'Heap buffer overflow in TLS record length handling',

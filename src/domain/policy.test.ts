@@ -9,11 +9,15 @@ import { authorize, authorizeAny } from '../http/auth.ts';
 import { Problem } from '../problem.ts';
 import type { OrgKind, OrgRole } from '../store/schema.ts';
 import type { ParticipantRole, Tlp } from '../store/schema-cases.ts';
+import type { MembershipState } from './community.ts';
 import {
   type Action,
   type Actor,
+  type CaseGate,
   type CaseItemLabel,
   type CaseRelation,
+  type CommunityRelation,
+  caseCeiling,
   caseListScope,
   decide,
   mayGrantOperator,
@@ -25,6 +29,7 @@ import {
   type UserActor,
   visibleOrganizations,
 } from './policy.ts';
+import { orgTentAccess, type Tent, type TentSpec } from './tents.ts';
 
 const ACTIONS = [
   'instance.read',
@@ -51,6 +56,14 @@ const ACTIONS = [
   'case.participate',
   'case.state',
   'case.statement',
+  'community.list',
+  'community.create',
+  'community.read',
+  'community.members',
+  'community.manage',
+  'community.apply',
+  'community.sponsor',
+  'community.accept',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -81,6 +94,14 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'case.participate': 'cases:write',
   'case.state': 'cases:write',
   'case.statement': 'cases:write',
+  'community.list': 'communities:read',
+  'community.create': 'instance:admin',
+  'community.read': 'communities:read',
+  'community.members': 'communities:read',
+  'community.manage': 'communities:write',
+  'community.apply': 'communities:write',
+  'community.sponsor': 'communities:write',
+  'community.accept': null,
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -278,6 +299,127 @@ const CASE_TABLE = (x: string): Array<[string, CaseRelation, [Outcome, Outcome, 
     [H, H, H, H, H],
   ],
 ];
+
+// 3b. The same, through the case's community and tents: a tent not yet open hides the case from a
+// participant (never from the coordinator); suspension and ejection hide it from everyone of that
+// organization; an NDA version not yet accepted is a 403 that says which version to accept.
+const NOW = new Date('2026-11-23T12:00:00Z');
+const tent = (id: string, orgIds: string[], openedAt: Date | null, tlpCeiling: Tlp = 'AMBER'): Tent => ({
+  spec: {
+    id,
+    name: id,
+    members: { orgIds, tiers: [] },
+    opens: { kind: 'immediately' },
+    tlpCeiling,
+    artifacts: 'all',
+  } as TentSpec,
+  state: { openedAt },
+});
+const gate = (x: string, o: { open?: boolean; standing?: MembershipState | null; nda?: boolean }): CaseGate => ({
+  tents: orgTentAccess(x, [], [tent('t', [x], o.open === false ? null : NOW)], NOW, {
+    ejected: o.standing === 'ejected',
+    suspended: o.standing === 'suspended',
+  }),
+  standing: o.standing ?? null,
+  ndaPending: o.nda ? { communityId: 'c', version: 2, hash: 'a'.repeat(64) } : null,
+});
+const GATED_TABLE = (x: string): Array<[string, CaseRelation, [Outcome, Outcome, Outcome, Outcome, Outcome]]> => {
+  const vendor = (g: CaseGate): CaseRelation => ({
+    caseId: CASE_1,
+    coordinatorOrgId: ORG_K,
+    participant: participant(x, 'vendor'),
+    gate: g,
+  });
+  const coord = (g: CaseGate): CaseRelation => ({ caseId: CASE_1, coordinatorOrgId: x, participant: null, gate: g });
+  return [
+    ['a vendor whose tent is open', vendor(gate(x, { standing: 'admitted' })), [A, F, A, A, A]],
+    ['a vendor whose tent is not open yet', vendor(gate(x, { open: false, standing: 'admitted' })), [H, H, H, H, H]],
+    ['a vendor not in the community, tent open', vendor(gate(x, {})), [A, F, A, A, A]],
+    ['a vendor whose organization is suspended', vendor(gate(x, { standing: 'suspended' })), [H, H, H, H, H]],
+    ['a vendor whose organization was ejected', vendor(gate(x, { standing: 'ejected' })), [H, H, H, H, H]],
+    ['a vendor who has not accepted the current NDA', vendor(gate(x, { standing: 'admitted', nda: true })), [F, F, F, F, F]],
+    ['coordinating it, no tent of its own open', coord(gate(x, { open: false, standing: 'admitted' })), [A, A, A, A, A]],
+    ['coordinating it, organization ejected', coord(gate(x, { standing: 'ejected' })), [H, H, H, H, H]],
+    ['coordinating it, NDA not accepted', coord(gate(x, { standing: 'admitted', nda: true })), [F, F, F, F, F]],
+  ];
+};
+const gatedCases: SessionCase[] = (
+  [
+    ['member of A', user('member', 'A')],
+    ['admin of C', user('admin', 'C')],
+  ] as Array<[string, UserActor]>
+).flatMap(([who, actor]) =>
+  GATED_TABLE(actor.orgId).flatMap(([rel, relation, expect]) =>
+    CASE_ACTIONS.map((action, i) => ({
+      name: `${action}: ${who}, ${rel}`,
+      actor,
+      action,
+      resource: { type: 'case', relation } as Resource,
+      expected: expect[i] as Outcome,
+    })),
+  ),
+);
+
+// 4. Communities, by the actor's standing: steward or not, and its organization's membership.
+const COMMUNITY_ACTIONS = [
+  'community.read',
+  'community.members',
+  'community.manage',
+  'community.apply',
+  'community.sponsor',
+  'community.accept',
+] as const;
+const community = (isSteward: boolean, orgState: MembershipState | null): Resource => ({
+  type: 'community',
+  relation: { communityId: 'c', isSteward, orgState } satisfies CommunityRelation,
+});
+/** [who, standing, expected for read, members, manage, apply, sponsor, accept]. */
+const COMMUNITY_TABLE: Array<[string, UserActor, Resource, [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome]]> = [
+  ['member of an outside org', user('member', 'A'), community(false, null), [A, F, F, F, F, A]],
+  ['admin of an outside org', user('admin', 'A'), community(false, null), [A, F, F, A, F, A]],
+  ['admin of an applicant', user('admin', 'A'), community(false, 'applied'), [A, F, F, A, F, A]],
+  ['member of an admitted org', user('member', 'A'), community(false, 'admitted'), [A, A, F, F, F, A]],
+  ['admin of an admitted org', user('admin', 'A'), community(false, 'admitted'), [A, A, F, A, A, A]],
+  ['admin of a suspended org', user('admin', 'A'), community(false, 'suspended'), [A, F, F, A, F, A]],
+  ['admin of an ejected org', user('admin', 'A'), community(false, 'ejected'), [A, F, F, A, F, A]],
+  ['a steward (member) of an outside org', user('member', 'C'), community(true, null), [A, A, A, F, F, A]],
+  ['a steward (admin) of an admitted org', user('admin', 'C'), community(true, 'admitted'), [A, A, A, A, A, A]],
+  ['an operator who is no steward', operator(), community(false, null), [A, F, F, F, F, A]],
+];
+const communityCases: SessionCase[] = [
+  ...COMMUNITY_TABLE.flatMap(([who, actor, resource, expect]) =>
+    COMMUNITY_ACTIONS.map((action, i) => ({
+      name: `${action}: ${who}`,
+      actor,
+      action,
+      resource,
+      expected: expect[i] as Outcome,
+    })),
+  ),
+  ...(
+    [
+      ['member of A', user('member', 'A'), [A, F]],
+      ['admin of C', user('admin', 'C'), [A, F]],
+      ['operator', operator(), [A, A]],
+    ] as Array<[string, UserActor, [Outcome, Outcome]]>
+  ).flatMap(([who, actor, [list, create]]) => [
+    {
+      name: `community.list: ${who}`,
+      actor,
+      action: 'community.list' as Action,
+      resource: { type: 'instance' } as Resource,
+      expected: list,
+    },
+    {
+      name: `community.create: ${who}`,
+      actor,
+      action: 'community.create' as Action,
+      resource: { type: 'instance' } as Resource,
+      expected: create,
+    },
+  ]),
+];
+
 const caseCases: SessionCase[] = (
   [
     ['member of A', user('member', 'A')],
@@ -297,7 +439,7 @@ const caseCases: SessionCase[] = (
   ),
 );
 
-const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases];
+const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases, ...gatedCases, ...communityCases];
 
 describe('the tables are complete', () => {
   it('cover every action, and every token scope is needed by some action', () => {
@@ -345,6 +487,7 @@ describe('session actors', () => {
       ['account.manage', { type: 'user', id: USER_A, orgId: ORG_A }],
       ['audit.read', { type: 'organization', id: ORG_A }],
       ...CASE_ACTIONS.map((a): [Action, Resource] => [a, { type: 'organization', id: ORG_A }]),
+      ...COMMUNITY_ACTIONS.map((a): [Action, Resource] => [a, caseRes]),
       ['case.read', { type: 'report', id: REPORT_1 }],
     ];
     for (const actor of [user('member', 'A'), user('admin', 'A'), user('admin', 'C'), operator()]) {
@@ -518,6 +661,10 @@ describe('mayReadCaseItem()', () => {
   });
   const memberA = user('member', 'A');
   const vendorA = rel(participant(ORG_A, 'vendor', false, 'AMBER'));
+  const tented = (tents: Tent[]): CaseRelation => ({
+    ...vendorA,
+    gate: { tents: orgTentAccess(ORG_A, [], tents, NOW, { ejected: false, suspended: false }), standing: null, ndaPending: null },
+  });
   const cases: Array<[string, Actor, CaseRelation, CaseItemLabel, boolean]> = [
     ['the coordinator reads a RED coordinator-only item', user('member', 'C'), rel(null), item('RED', 'coordinator'), true],
     [
@@ -560,8 +707,75 @@ describe('mayReadCaseItem()', () => {
     ['anonymous reads nothing', anonymous, vendorA, item('CLEAR'), false],
     ['a reply link reads nothing here', reporter(), vendorA, item('CLEAR'), false],
     ['a token of a vendor reads like its session', asToken(memberA, ['cases:read']), vendorA, item('GREEN'), true],
+    ['a vendor in an open GREEN tent reads GREEN', memberA, tented([tent('t', [ORG_A], NOW, 'GREEN')]), item('GREEN'), true],
+    [
+      'a vendor in an open GREEN tent does not read AMBER',
+      memberA,
+      tented([tent('t', [ORG_A], NOW, 'GREEN')]),
+      item('AMBER'),
+      false,
+    ],
+    ['a vendor whose tent is closed reads nothing', memberA, tented([tent('t', [ORG_A], null, 'RED')]), item('CLEAR'), false],
+    ['a vendor not in the open tent reads nothing', memberA, tented([tent('t', [ORG_B], NOW, 'RED')]), item('CLEAR'), false],
+    [
+      'a vendor reads only the artifacts its tent lists',
+      memberA,
+      tented([{ ...tent('t', [ORG_A], NOW, 'RED'), spec: { ...tent('t', [ORG_A], NOW).spec, artifacts: ['x'] } }]),
+      item('CLEAR', 'all', { artifactId: 'y' }),
+      false,
+    ],
+    [
+      'a vendor reads an artifact its tent lists',
+      memberA,
+      tented([{ ...tent('t', [ORG_A], NOW, 'RED'), spec: { ...tent('t', [ORG_A], NOW).spec, artifacts: ['x'] } }]),
+      item('CLEAR', 'all', { artifactId: 'x' }),
+      true,
+    ],
+    [
+      'an ejected vendor reads nothing',
+      memberA,
+      { ...vendorA, gate: gate(ORG_A, { standing: 'ejected' }) },
+      item('CLEAR'),
+      false,
+    ],
+    [
+      'a vendor with the NDA pending reads nothing',
+      memberA,
+      { ...vendorA, gate: gate(ORG_A, { nda: true }) },
+      item('CLEAR'),
+      false,
+    ],
+    [
+      'the coordinator with the NDA pending reads nothing',
+      user('member', 'C'),
+      { ...rel(null), gate: gate(ORG_C, { nda: true }) },
+      item('CLEAR'),
+      false,
+    ],
   ];
   it.each(cases)('%s', (_name, actor, relation, label, expected) => {
     expect(mayReadCaseItem(actor, relation, label)).toBe(expected);
+  });
+});
+
+describe('caseCeiling()', () => {
+  const vendorA = (tents: Tent[] | null, ceiling: Tlp = 'AMBER'): CaseRelation => ({
+    caseId: CASE_1,
+    coordinatorOrgId: ORG_C,
+    participant: participant(ORG_A, 'vendor', false, ceiling),
+    gate: {
+      tents: tents && orgTentAccess(ORG_A, [], tents, NOW, { ejected: false, suspended: false }),
+      standing: null,
+      ndaPending: null,
+    },
+  });
+  it('is RED for the coordinator, the participant ceiling without tents, and the lower of both with tents', () => {
+    expect(caseCeiling(user('member', 'C'), vendorA(null))).toBe('RED');
+    expect(caseCeiling(user('member', 'A'), vendorA(null))).toBe('AMBER');
+    expect(caseCeiling(user('member', 'A'), vendorA([tent('t', [ORG_A], NOW, 'GREEN')]))).toBe('GREEN');
+    expect(caseCeiling(user('member', 'A'), vendorA([tent('t', [ORG_A], NOW, 'RED')]))).toBe('AMBER');
+    expect(caseCeiling(user('member', 'A'), vendorA([tent('t', [ORG_A], null, 'RED')]))).toBeNull();
+    expect(caseCeiling(user('member', 'B'), vendorA(null))).toBeNull();
+    expect(caseCeiling(anonymous, vendorA(null))).toBeNull();
   });
 });

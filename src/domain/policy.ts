@@ -3,6 +3,9 @@
 // Nothing else decides access.
 import type { OrgKind, OrgRole } from '../store/schema.ts';
 import type { ParticipantRole, Tlp } from '../store/schema-cases.ts';
+import type { MembershipState } from './community.ts';
+import { mayReadItem, type TentAccess } from './tents.ts';
+import { minTlp, tlpWithin } from './tlp-order.ts';
 
 /** Scopes an API token can carry. Account credentials (tokens, factors, sessions) need a session. */
 export const TOKEN_SCOPES = [
@@ -16,6 +19,8 @@ export const TOKEN_SCOPES = [
   'reports:write',
   'cases:read',
   'cases:write',
+  'communities:read',
+  'communities:write',
 ] as const;
 export type Scope = (typeof TOKEN_SCOPES)[number];
 
@@ -43,7 +48,17 @@ export type Resource =
   | { type: 'account'; userId: string }
   | { type: 'audit'; orgId: string }
   | { type: 'report'; id: string }
-  | { type: 'case'; relation: CaseRelation };
+  | { type: 'case'; relation: CaseRelation }
+  | { type: 'community'; relation: CommunityRelation };
+
+/** The actor's standing in one community, loaded by the caller from the database. */
+export interface CommunityRelation {
+  communityId: string;
+  /** Whether the acting user is one of the community's stewards. */
+  isSteward: boolean;
+  /** The acting organization's membership state (null: never applied). */
+  orgState: MembershipState | null;
+}
 
 /** The actor's organization's standing in one case, loaded by the caller from the database. */
 export interface CaseRelation {
@@ -51,6 +66,18 @@ export interface CaseRelation {
   coordinatorOrgId: string;
   /** The actor organization's participation, if any (removed participants have removed=true). */
   participant: { orgId: string; role: ParticipantRole; tlpCeiling: Tlp; removed: boolean } | null;
+  /** What tents, community standing and the NDA allow; absent for a case with no community and no tents. */
+  gate?: CaseGate;
+}
+
+/** The constraints a case's community and tents put on the actor, beside its participation. */
+export interface CaseGate {
+  /** What the actor's organization may see through the case's tents; null when the case has no tents. */
+  tents: TentAccess | null;
+  /** The organization's membership state in the case's community (null: no community, or not a member). */
+  standing: MembershipState | null;
+  /** The community's current NDA, when the acting user has not accepted that version. */
+  ndaPending: { communityId: string; version: number; hash: string } | null;
 }
 
 export type Action =
@@ -77,10 +104,23 @@ export type Action =
   | 'case.manage'
   | 'case.participate'
   | 'case.state'
-  | 'case.statement';
+  | 'case.statement'
+  | 'community.list'
+  | 'community.create'
+  | 'community.read'
+  | 'community.members'
+  | 'community.manage'
+  | 'community.apply'
+  | 'community.sponsor'
+  | 'community.accept';
 
-/** allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden". */
-export type Decision = { allow: true } | { allow: false; reveal: boolean; reason: string };
+/**
+ * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
+ * `nda` when the denial is lifted by accepting the named NDA version.
+ */
+export type Decision =
+  | { allow: true }
+  | { allow: false; reveal: boolean; reason: string; nda?: { communityId: string; version: number; hash: string } };
 
 const ALLOW: Decision = { allow: true };
 const hidden = (reason: string): Decision => ({ allow: false, reveal: false, reason });
@@ -112,13 +152,18 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'case.participate': 'cases:write',
   'case.state': 'cases:write',
   'case.statement': 'cases:write',
+  'community.list': 'communities:read',
+  'community.create': 'instance:admin',
+  'community.read': 'communities:read',
+  'community.members': 'communities:read',
+  'community.manage': 'communities:write',
+  'community.apply': 'communities:write',
+  'community.sponsor': 'communities:write',
+  // A person accepts an NDA; an automation token cannot do it for them.
+  'community.accept': undefined,
 };
 
-const TLP_ORDER: readonly Tlp[] = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
-/** Whether a label is at or below a ceiling (CLEAR < GREEN < AMBER < AMBER+STRICT < RED). */
-export function tlpWithin(label: Tlp, ceiling: Tlp): boolean {
-  return TLP_ORDER.indexOf(label) <= TLP_ORDER.indexOf(ceiling);
-}
+export { tlpWithin };
 
 /**
  * The token-scope part of a decision on its own, for callers that must answer before they load
@@ -213,11 +258,46 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       const p = rel.participant && !rel.participant.removed && rel.participant.orgId === actor.orgId ? rel.participant : null;
       // Nothing about a case is revealed to an organization that is not in it.
       if (!coordinating && !p) return hidden('not a participant of this case');
+      const gate = rel.gate;
+      // Suspension and ejection from the case's community take effect on the next request.
+      if (gate?.standing === 'ejected' || gate?.standing === 'suspended')
+        return hidden(`the organization is ${gate.standing} from the case's community`);
+      // Before its first tent opens, an invited organization cannot tell the case exists.
+      if (!coordinating && gate?.tents && !gate.tents.open) return hidden('no tent of this case is open to the organization yet');
+      if (gate?.ndaPending) {
+        return {
+          allow: false,
+          reveal: true,
+          reason: `accept version ${gate.ndaPending.version} of the community's NDA first`,
+          nda: gate.ndaPending,
+        };
+      }
       if (action === 'case.read' || action === 'case.participate') return ALLOW;
       if (action === 'case.manage') return coordinating ? ALLOW : forbidden('the case coordinator only');
       if (action === 'case.state')
         return coordinating || p?.role === 'vendor' ? ALLOW : forbidden('vendors and the coordinator only');
       return p?.role === 'vendor' || coordinating ? ALLOW : forbidden('vendors state their own status');
+    }
+    case 'community.list':
+      return ALLOW; // names and charters of communities are not secret: organizations apply to them
+    case 'community.create':
+      return op ? ALLOW : forbidden('operators only');
+    case 'community.read':
+    case 'community.members':
+    case 'community.manage':
+    case 'community.apply':
+    case 'community.sponsor':
+    case 'community.accept': {
+      if (resource.type !== 'community') return hidden('wrong resource');
+      const r = resource.relation;
+      if (action === 'community.read' || action === 'community.accept') return ALLOW;
+      if (action === 'community.manage') return r.isSteward ? ALLOW : forbidden('community stewards only');
+      // Members in good standing see each other; stewards see everyone, applicants only themselves.
+      if (action === 'community.members')
+        return r.isSteward || r.orgState === 'admitted' ? ALLOW : forbidden('admitted members and stewards only');
+      if (actor.orgRole !== 'admin') return forbidden('organization admins act for their organization');
+      if (action === 'community.apply') return ALLOW; // the membership lifecycle decides whether it may (re)apply
+      return r.orgState === 'admitted' ? ALLOW : forbidden('only admitted members sponsor');
     }
   }
 }
@@ -228,6 +308,8 @@ export interface CaseItemLabel {
   audience: 'all' | 'org' | 'coordinator';
   audienceOrgId: string | null;
   authorOrgId: string | null;
+  /** For an artifact (or an item that is part of one): tents may limit which artifacts they see. */
+  artifactId?: string | null;
 }
 
 /**
@@ -238,13 +320,31 @@ export interface CaseItemLabel {
  */
 export function mayReadCaseItem(actor: Actor, rel: CaseRelation, item: CaseItemLabel): boolean {
   if (actor.type !== 'user') return false;
+  const gate = rel.gate;
+  if (gate?.standing === 'ejected' || gate?.standing === 'suspended' || gate?.ndaPending) return false;
   if (rel.coordinatorOrgId === actor.orgId) return true;
   const p = rel.participant;
   if (!p || p.removed || p.orgId !== actor.orgId) return false;
   if (item.authorOrgId === actor.orgId) return true;
   if (item.audience === 'coordinator') return false;
   if (item.audience === 'org' && item.audienceOrgId !== actor.orgId) return false;
-  return tlpWithin(item.tlp, p.tlpCeiling);
+  if (!tlpWithin(item.tlp, p.tlpCeiling)) return false;
+  // Tents: one open tent containing the organization must allow both the label and the artifact.
+  return !gate?.tents || mayReadItem(gate.tents, { tlp: item.tlp, artifactId: item.artifactId ?? null });
+}
+
+/**
+ * The highest label the actor's organization may read or write in a case: RED for the
+ * coordinator; otherwise its participant ceiling, lowered to what its open tents allow.
+ */
+export function caseCeiling(actor: Actor, rel: CaseRelation): Tlp | null {
+  if (actor.type !== 'user') return null;
+  if (rel.coordinatorOrgId === actor.orgId) return 'RED';
+  const p = rel.participant;
+  if (!p || p.removed || p.orgId !== actor.orgId) return null;
+  const tents = rel.gate?.tents;
+  if (!tents) return p.tlpCeiling;
+  return tents.open ? minTlp(p.tlpCeiling, tents.tlpCeiling) : null;
 }
 
 /** Which organizations an actor may list: all of them (operators) or just its own. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Tlp } from '../store/schema-cases.ts';
+import type { GovCertPolicy } from './community.ts';
 import { tlpWithin } from './policy.ts';
 import {
   CLOSED,
@@ -12,6 +13,7 @@ import {
   openDue,
   openEarly,
   orgTentAccess,
+  orgTentTags,
   recompute,
   scheduledOpening,
   TENT_TIERS,
@@ -60,10 +62,25 @@ describe('default tent template', () => {
 
   it('schedules government CERTs by the community policy', () => {
     const gov = (p: Parameters<typeof defaultTentTemplate>[0]) => defaultTentTemplate(p).find((x) => x.id === 'gov-certs')?.opens;
-    expect(gov({ kind: 'at-open' })).toEqual({ kind: 'immediately' });
-    expect(gov({ kind: 'before-release', days: 7 })).toEqual({ kind: 'relative', offsetDays: -7 });
-    expect(gov({ kind: 'before-release', days: 0 })).toEqual({ kind: 'relative', offsetDays: 0 });
-    expect(gov({ kind: 'at-release' })).toEqual({ kind: 'relative', offsetDays: 0 });
+    const p = (notify: GovCertPolicy['notify']): GovCertPolicy => ({ certs: [], notify });
+    expect(gov(p({ when: 'at-open' }))).toEqual({ kind: 'immediately' });
+    expect(gov(p({ when: 'release-minus-days', days: 7 }))).toEqual({ kind: 'relative', offsetDays: -7 });
+    expect(gov(p({ when: 'at-release' }))).toEqual({ kind: 'relative', offsetDays: 0 });
+  });
+
+  it('lets in the government CERTs the policy names, by organization or by country', () => {
+    const members = (certs: GovCertPolicy['certs']) =>
+      defaultTentTemplate({ certs, notify: { when: 'at-release' } }).find((x) => x.id === 'gov-certs')?.members;
+    expect(members([])).toEqual({ orgIds: [], tiers: ['government-cert'] });
+    expect(
+      members([
+        { kind: 'org', orgId: 'cert-fr' },
+        { kind: 'country', country: 'DE' },
+      ]),
+    ).toEqual({ orgIds: ['cert-fr'], tiers: ['government-cert:DE'] });
+    const de = orgTentTags({ tier: 'partner', functions: ['government-cert'], caseRole: null, country: 'DE' });
+    expect(de.sort()).toEqual(['government-cert', 'government-cert:DE', 'partner']);
+    expect(orgTentTags({ tier: null, functions: [], caseRole: 'vendor', country: 'DE' })).toEqual(['fix-provider']);
   });
 
   it('returns a fresh copy each time (the coordinator edits it per case)', () => {

@@ -24,7 +24,8 @@
 // policy.ts (mayReadCaseItem); this module is the extra tent constraint on participants.
 import { z } from 'zod';
 import type { Tlp } from '../store/schema-cases.ts';
-import { tlpWithin } from './policy.ts';
+import type { GovCertPolicy } from './community.ts';
+import { maxTlp, tlpWithin } from './tlp-order.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -105,27 +106,53 @@ export const CLOSED: TentState = Object.freeze({ openedAt: null }) as TentState;
 // ---------------------------------------------------------------------------------------------
 // Template
 
-/** When a community lets government CERTs in: when the case opens, N days before release, or at release. */
-export const GovCertPolicySchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('at-open') }),
-  z.strictObject({ kind: z.literal('before-release'), days: z.number().int().min(0).max(MAX_RELATIVE_OFFSET_DAYS) }),
-  z.strictObject({ kind: z.literal('at-release') }),
-]);
-export type GovCertPolicy = z.output<typeof GovCertPolicySchema>;
-
 /** Village default for government CERTs: at release (fails closed; communities opt in to earlier). */
-export const DEFAULT_GOV_CERT_POLICY: GovCertPolicy = { kind: 'at-release' };
+export const DEFAULT_GOV_CERT_POLICY: GovCertPolicy = { certs: [], notify: { when: 'at-release' } };
+
+/** The tier an organization carries when it is a government CERT of a country (see orgTentTags). */
+export function governmentCertTier(country: string): string {
+  return `${TENT_TIERS.governmentCert}:${country}`;
+}
 
 function govCertOpens(policy: GovCertPolicy): TentOpens {
-  switch (policy.kind) {
+  switch (policy.notify.when) {
     case 'at-open':
       return { kind: 'immediately' };
-    case 'before-release':
-      // `-0` would be surprising in stored JSON; 0 days before release is "at release".
-      return { kind: 'relative', offsetDays: policy.days === 0 ? 0 : -policy.days };
+    case 'release-minus-days':
+      return { kind: 'relative', offsetDays: -policy.notify.days };
     case 'at-release':
       return { kind: 'relative', offsetDays: 0 };
   }
+}
+
+/** Who the government-CERT tent holds: the CERTs the policy names, or every government CERT when it names none. */
+function govCertMembers(policy: GovCertPolicy): TentSpec['members'] {
+  if (policy.certs.length === 0) return { orgIds: [], tiers: [TENT_TIERS.governmentCert] };
+  const orgIds: string[] = [];
+  const tiers: string[] = [];
+  for (const c of policy.certs) {
+    if (c.kind === 'org') orgIds.push(c.orgId);
+    else tiers.push(governmentCertTier(c.country));
+  }
+  return { orgIds, tiers };
+}
+
+/**
+ * The tags an organization matches tent tiers with: its community trust tier, its functions in the
+ * community, fix-provider when it is a vendor in the case, and government-cert:CC for a government
+ * CERT of country CC.
+ */
+export function orgTentTags(o: {
+  tier: string | null;
+  functions: readonly string[];
+  caseRole: string | null;
+  country: string | null;
+}): string[] {
+  const tags = new Set<string>(o.functions);
+  if (o.tier) tags.add(o.tier);
+  if (o.caseRole === 'vendor') tags.add(TENT_TIERS.fixProvider);
+  if (o.country && tags.has(TENT_TIERS.governmentCert)) tags.add(governmentCertTier(o.country));
+  return [...tags];
 }
 
 /**
@@ -172,7 +199,7 @@ export function defaultTentTemplate(govCertPolicy: GovCertPolicy = DEFAULT_GOV_C
     {
       id: 'gov-certs',
       name: 'Government CERTs',
-      members: members(TENT_TIERS.governmentCert),
+      members: govCertMembers(govCertPolicy),
       opens: govCertOpens(govCertPolicy),
       tlpCeiling: 'GREEN',
       artifacts: 'all',
@@ -322,10 +349,6 @@ export type TentAccess =
     };
 
 const NO_ACCESS: TentAccess = Object.freeze({ open: false, tlpCeiling: null, artifacts: new Set<string>(), grants: [] });
-
-function maxTlp(a: Tlp, b: Tlp): Tlp {
-  return tlpWithin(a, b) ? b : a;
-}
 
 /**
  * What an organization may see of a case at `now` through its tents. Nothing while it is ejected or

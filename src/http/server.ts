@@ -14,9 +14,11 @@ import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { caseStateRoutes } from './routes/case-state.ts';
 import { caseRoutes } from './routes/cases.ts';
+import { communityRoutes } from './routes/communities.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { tentRoutes } from './routes/tents.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { webauthnRoutes } from './routes/webauthn.ts';
 
@@ -121,5 +123,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(caseRoutes(ctx), { prefix: '/api/v1' });
   await app.register(caseStateRoutes(ctx), { prefix: '/api/v1' });
   await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(tentRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }

@@ -1,6 +1,8 @@
-// Periodic clean-up: expired sessions, WebAuthn challenges and rate-limit windows.
+// Periodic clean-up: expired sessions, WebAuthn challenges and rate-limit windows; and the
+// safety net behind the tent-opening jobs (a tent overdue for any reason opens now).
 // Every process offers the job each minute under the same idempotency key, so it runs once.
 import type { AppContext } from '../context.ts';
+import { openDueTents } from '../services/tents.ts';
 import { pruneHits } from '../store/rate-limits.ts';
 
 export const HOUSEKEEPING = 'housekeeping';
@@ -12,6 +14,8 @@ export function registerHousekeeping(ctx: AppContext): void {
     await ctx.db.deleteFrom('sessions').where('expires_at', '<', now).execute();
     await ctx.db.deleteFrom('webauthn_challenges').where('expires_at', '<', now).execute();
     await pruneHits(ctx.db, new Date(now.getTime() - 24 * 3600_000));
+    const opened = await openDueTents(ctx);
+    if (opened) ctx.log.warn({ opened }, 'housekeeping opened overdue tents');
   });
 }
 

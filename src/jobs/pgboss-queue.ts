@@ -11,7 +11,7 @@ import PgBoss from 'pg-boss';
 import pino, { type Logger } from 'pino';
 import type { Database } from '../store/database.ts';
 import type { DB } from '../store/schema.ts';
-import type { EnqueueOptions, JobContext, JobHandler, JobQueue } from './queue.ts';
+import type { EnqueueOptions, JobContext, JobHandler, JobQueue, RegisterOptions } from './queue.ts';
 
 export interface JobQueueOptions {
   database: Database;
@@ -103,6 +103,7 @@ class Wakeup {
 interface Registered {
   name: string;
   handler: JobHandler<unknown>;
+  pollMs: number;
   busy: number;
   wakeup: Wakeup;
 }
@@ -154,12 +155,16 @@ class PgBossJobQueue implements JobQueue {
     this.boss.on('error', (err: unknown) => this.log.error({ err: errorMessage(err) }, 'job queue maintenance failed'));
   }
 
-  register<T>(name: string, handler: JobHandler<T>): void {
+  register<T>(name: string, handler: JobHandler<T>, opts: RegisterOptions = {}): void {
     if (!NAME_PATTERN.test(name)) throw new Error(`invalid job name ${JSON.stringify(name)}`);
     if (this.starting) throw new Error('register() job handlers before start()');
     if (this.queues.has(name)) throw new Error(`job ${name} is already registered`);
     // The handler's T is the enqueuer's promise about `data`; the queue itself only moves JSON.
-    this.queues.set(name, { name, handler: handler as JobHandler<unknown>, busy: 0, wakeup: new Wakeup() });
+    const pollMs =
+      opts.pollingIntervalSeconds === undefined
+        ? this.pollMs
+        : positive(opts.pollingIntervalSeconds, 2, 'pollingIntervalSeconds', 0.05) * 1000;
+    this.queues.set(name, { name, handler: handler as JobHandler<unknown>, pollMs, busy: 0, wakeup: new Wakeup() });
   }
 
   start(): Promise<void> {
@@ -285,7 +290,7 @@ class PgBossJobQueue implements JobQueue {
         for (const job of jobs) this.dispatch(q, job);
         if (jobs.length === free) continue; // a full batch: there may be more due now
       }
-      if (!this.stopRequested) await q.wakeup.wait(this.pollMs);
+      if (!this.stopRequested) await q.wakeup.wait(q.pollMs);
     }
   }
 

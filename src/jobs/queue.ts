@@ -33,13 +33,18 @@ export interface JobContext<T> {
 
 export type JobHandler<T = unknown> = (job: JobContext<T>) => Promise<void>;
 
+export interface RegisterOptions {
+  /** How often this job's queue is polled when idle (default: the queue's polling interval). */
+  pollingIntervalSeconds?: number;
+}
+
 export interface JobQueue {
   /**
    * Enqueue within an open transaction (trx) or on its own (db). Returns false if the key was
    * seen. `data` must be JSON: the handler receives it after a JSON round trip.
    */
   enqueue<T>(trx: Kysely<DB>, name: string, data: T, opts: EnqueueOptions): Promise<boolean>;
-  register<T>(name: string, handler: JobHandler<T>): void;
+  register<T>(name: string, handler: JobHandler<T>, opts?: RegisterOptions): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -222,3 +222,52 @@ export function reporterReplyNotice(site: Site, i: ReporterReplyInput): Rendered
     ].join('\n'),
   };
 }
+
+export interface BriefingNoticeInput {
+  caseRef: string;
+  caseId: string;
+  orgName: string;
+  tentName: string;
+}
+
+/** A tent opened for the organization: its briefing packet waits behind sign-in. */
+export function briefingNotice(site: Site, i: BriefingNoticeInput): RenderedMail {
+  const ref = oneLine(i.caseRef, 60);
+  return {
+    subject: `[Village] ${ref}: ${oneLine(i.orgName, 80)} is brought into a coordinated disclosure case`,
+    text: [
+      `${oneLine(i.orgName)} is now in the tent “${oneLine(i.tentName, 120)}” of case ${ref}.`,
+      '',
+      'A briefing packet brings you up to speed: what the case is, its vulnerabilities, the',
+      'timeline so far and the release date. It is shared only inside Village; sign in to read it:',
+      '',
+      `  ${caseUrl(site, i.caseId)}/briefing`,
+      footer(site, `You receive this as a member of ${oneLine(i.orgName)}.`),
+    ].join('\n'),
+  };
+}
+
+export interface StandingChangeInput {
+  caseRef: string;
+  caseId: string;
+  orgName: string;
+  change: 'ejected' | 'suspended';
+}
+
+/** To a case's coordinator: a participant lost its access; what it had seen is in the case timeline. */
+export function standingChangeNotice(site: Site, i: StandingChangeInput): RenderedMail {
+  const ref = oneLine(i.caseRef, 60);
+  return {
+    subject: `[Village] ${ref}: ${oneLine(i.orgName, 80)} was ${i.change} from the community`,
+    text: [
+      `${oneLine(i.orgName)} was ${i.change} from the trust community of case ${ref}. Its users and`,
+      'tokens no longer have access to the case.',
+      '',
+      'What the organization had seen of the case (from the audit log) is in the case timeline,',
+      'visible to the coordinator only:',
+      '',
+      `  ${caseUrl(site, i.caseId)}`,
+      footer(site, `You receive this as the coordinator of case ${ref}.`),
+    ].join('\n'),
+  };
+}

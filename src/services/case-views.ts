@@ -2,8 +2,9 @@
 // sees the case, the participants, the embargo, and the items its audience and TLP ceiling allow.
 import { sql } from 'kysely';
 import type { AppContext } from '../context.ts';
-import { type Actor, type CaseRelation, caseListScope, mayReadCaseItem } from '../domain/policy.ts';
+import { type Actor, type CaseGate, type CaseRelation, caseListScope, decide, mayReadCaseItem } from '../domain/policy.ts';
 import type { EmState, ParticipantRole, RmState, Tlp } from '../store/schema-cases.ts';
+import { loadGates } from './case-gates.ts';
 
 export interface ParticipantView {
   orgId: string;
@@ -107,6 +108,8 @@ export interface CaseSummary {
   nextDeadline: Date | null;
   nextDeadlineKind: string | null;
   pendingAcks: number;
+  /** Set when the case is listed but unreadable until the user accepts this NDA version (its title is withheld). */
+  ndaRequired: { communityId: string; version: number; hash: string } | null;
 }
 
 /**
@@ -124,11 +127,12 @@ export async function listCases(ctx: AppContext, actor: Actor, opts: { open?: bo
     release_at: Date | null;
     closed_at: Date | null;
     coordinator_org_id: string;
+    community_id: string | null;
     my_role: ParticipantRole;
     next_ack_due: Date | null;
     pending_acks: string;
   }>`
-    SELECT c.id, c.ref, c.title, c.em_state, c.release_at, c.closed_at, c.coordinator_org_id, me.role AS my_role,
+    SELECT c.id, c.ref, c.title, c.em_state, c.release_at, c.closed_at, c.coordinator_org_id, c.community_id, me.role AS my_role,
            (SELECT min(p.invited_at + make_interval(hours => c.ack_hours))
               FROM case_participants p
              WHERE p.case_id = c.id AND p.acknowledged_at IS NULL AND p.removed_at IS NULL) AS next_ack_due,
@@ -138,7 +142,32 @@ export async function listCases(ctx: AppContext, actor: Actor, opts: { open?: bo
       JOIN case_participants me ON me.case_id = c.id AND me.org_id = ${scope.orgId} AND me.removed_at IS NULL
      WHERE (${opts.open ?? false} = false OR c.closed_at IS NULL)
      ORDER BY c.created_at DESC`.execute(ctx.db);
-  return rows.map((r) => {
+  // Tents, community standing and the NDA decide, through the policy module, which of these the
+  // actor sees: a case whose tent is not open for it yet is not listed at all.
+  const gates =
+    actor.type === 'user'
+      ? await loadGates(
+          ctx.db,
+          rows.map((r) => ({ caseId: r.id, communityId: r.community_id, role: r.my_role })),
+          { orgId: scope.orgId, userId: actor.userId },
+          ctx.clock.now(),
+        )
+      : new Map<string, CaseGate>();
+  type Nda = CaseSummary['ndaRequired'];
+  const visible = rows.flatMap((r): Array<(typeof rows)[number] & { ndaRequired: Nda }> => {
+    const gate = gates.get(r.id);
+    const relation: CaseRelation = {
+      caseId: r.id,
+      coordinatorOrgId: r.coordinator_org_id,
+      participant: { orgId: scope.orgId, role: r.my_role, tlpCeiling: 'CLEAR', removed: false },
+      ...(gate ? { gate } : {}),
+    };
+    const read = decide(actor, 'case.read', { type: 'case', relation });
+    if (read.allow) return [{ ...r, ndaRequired: null }];
+    if (read.nda) return [{ ...r, title: '', ndaRequired: read.nda }];
+    return [];
+  });
+  return visible.map((r) => {
     const coordinating = r.coordinator_org_id === scope.orgId;
     // Only the coordinator chases acknowledgements; everyone works towards the release date.
     const candidates: Array<[Date, string]> = [];
@@ -157,6 +186,7 @@ export async function listCases(ctx: AppContext, actor: Actor, opts: { open?: bo
       nextDeadline: next ? next[0] : null,
       nextDeadlineKind: next ? next[1] : null,
       pendingAcks: coordinating ? Number(r.pending_acks) : 0,
+      ndaRequired: r.ndaRequired,
     };
   });
 }
@@ -176,7 +206,7 @@ export async function caseTimeline(ctx: AppContext, actor: Actor, rel: CaseRelat
   return rows
     .filter((e) =>
       mayReadCaseItem(actor, rel, {
-        tlp: 'GREEN',
+        tlp: e.tlp,
         audience: e.audience,
         audienceOrgId: e.audience_org_id,
         authorOrgId: e.actor_org_id,

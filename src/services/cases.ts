@@ -9,8 +9,10 @@ import { problems } from '../problem.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { DB } from '../store/schema.ts';
 import type { ParticipantRole, RmState, Tlp } from '../store/schema-cases.ts';
+import { loadGates } from './case-gates.ts';
 import { notifyInvited } from './notify.ts';
 import { nextRef, setReportState } from './reports.ts';
+import { applyTemplate } from './tents.ts';
 import { addTimeline } from './timeline.ts';
 
 async function auditCase(
@@ -106,6 +108,8 @@ export async function openCase(
       data: { reports: reports.map((r) => r.ref) },
     });
     await auditCase(ctx, trx, meta, 'case.open', c.id, { ref, reports: reports.map((r) => r.ref) });
+    // A case in a community starts with the community's tents; the coordinator adjusts them.
+    if (input.communityId) await applyTemplate(ctx, trx, c.id, input.communityId, now);
     return c;
   });
 }
@@ -192,15 +196,27 @@ export async function addParticipant(
             .returning('id')
             .executeTakeFirstOrThrow()
         ).id;
-    const c = await trx.selectFrom('cases').select(['ack_hours', 'ref']).where('id', '=', caseId).executeTakeFirstOrThrow();
+    const c = await trx
+      .selectFrom('cases')
+      .select(['ack_hours', 'ref', 'community_id'])
+      .where('id', '=', caseId)
+      .executeTakeFirstOrThrow();
+    // With tents, an organization learns of the case only when a tent containing it opens: until
+    // then it is not told, and its acknowledgement clock does not run (the opening starts both).
+    const gate = (
+      await loadGates(trx, [{ caseId, communityId: c.community_id, role: input.role }], { orgId: org.id, userId: null }, now)
+    ).get(caseId);
+    const waiting = gate?.tents ? !gate.tents.open : false;
     await addTimeline(trx, meta, {
       caseId,
       at: now,
       kind: 'participant.invited',
-      summary: `${org.name} invited as ${input.role}`,
-      data: { orgId: org.id, role: input.role, tlpCeiling: values.tlp_ceiling },
+      summary: `${org.name} invited as ${input.role}${waiting ? '; it joins when a tent containing it opens' : ''}`,
+      data: { orgId: org.id, role: input.role, tlpCeiling: values.tlp_ceiling, waiting },
+      ...(waiting ? { audience: 'coordinator' as const } : {}),
     });
-    await auditCase(ctx, trx, meta, 'case.participant_add', caseId, { orgId: org.id, role: input.role }, org.id);
+    await auditCase(ctx, trx, meta, 'case.participant_add', caseId, { orgId: org.id, role: input.role, waiting }, org.id);
+    if (waiting) return id;
     await ctx.jobs.enqueue(
       trx,
       ACK_CHECK_JOB,

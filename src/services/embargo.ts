@@ -17,6 +17,7 @@ import type { DB } from '../store/schema.ts';
 import type { EmbargoEventsTable } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
 import { notifyCase } from './notify.ts';
+import { rescheduleTents } from './tents.ts';
 import { addTimeline } from './timeline.ts';
 
 export const DEFAULT_EMBARGO_DAYS = 45;
@@ -215,6 +216,9 @@ export async function actOnEmbargo(
       })
       .where('id', '=', rel.caseId)
       .execute();
+    if ((before.releaseAt?.getTime() ?? null) !== (after.releaseAt?.getTime() ?? null)) {
+      await rescheduleTents(ctx, trx, rel.caseId, before.releaseAt, after.releaseAt, now);
+    }
     const summary = `${SUMMARY[action.type]}${releaseAt ? ` (release ${releaseAt.toISOString()})` : ''}; embargo ${before.state} → ${after.state}`;
     await addTimeline(trx, meta, {
       caseId: rel.caseId,

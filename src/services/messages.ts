@@ -1,7 +1,7 @@
 // Case messages and artifacts: each carries a TLP 2.0 label and an audience (every
 // participant, or one participant and the coordinator); the policy module decides who reads them.
 import type { AppContext, RequestMeta } from '../context.ts';
-import { type CaseRelation, mayReadCaseItem, tlpWithin, type UserActor } from '../domain/policy.ts';
+import { type CaseRelation, caseCeiling, mayReadCaseItem, tlpWithin, type UserActor } from '../domain/policy.ts';
 import { problems } from '../problem.ts';
 import type { Tlp } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
@@ -72,7 +72,7 @@ export async function postMessage(
 ): Promise<MessageView> {
   const audienceOrgId = await checkAudience(ctx, rel, actor, input.audience, input.audienceOrgId);
   // Nobody may label above what they themselves may read.
-  const ceiling = actor.orgId === rel.coordinatorOrgId ? 'RED' : (rel.participant?.tlpCeiling ?? 'CLEAR');
+  const ceiling = caseCeiling(actor, rel) ?? 'CLEAR';
   if (!tlpWithin(input.tlp, ceiling)) throw problems.forbidden(`Your ceiling in this case is TLP:${ceiling}.`);
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
@@ -232,7 +232,7 @@ export async function addArtifact(
   file: CheckedFile,
 ): Promise<ArtifactView> {
   const audienceOrgId = await checkAudience(ctx, rel, actor, input.audience, input.audienceOrgId);
-  const ceiling = actor.orgId === rel.coordinatorOrgId ? 'RED' : (rel.participant?.tlpCeiling ?? 'CLEAR');
+  const ceiling = caseCeiling(actor, rel) ?? 'CLEAR';
   if (!tlpWithin(input.tlp, ceiling)) throw problems.forbidden(`Your ceiling in this case is TLP:${ceiling}.`);
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
@@ -309,6 +309,7 @@ export async function listArtifacts(ctx: AppContext, actor: UserActor, rel: Case
         audience: a.audience,
         audienceOrgId: a.audience_org_id,
         authorOrgId: a.uploaded_by_org,
+        artifactId: a.id,
       }),
     )
     .map(artifactView);
@@ -329,6 +330,7 @@ export async function readArtifact(ctx: AppContext, meta: RequestMeta, actor: Us
       audience: a.audience,
       audienceOrgId: a.audience_org_id,
       authorOrgId: a.uploaded_by_org,
+      artifactId: a.id,
     })
   ) {
     throw problems.notFound('artifact');

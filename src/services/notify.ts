@@ -5,8 +5,10 @@
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../context.ts';
 import { tlpWithin } from '../domain/policy.ts';
+import { mayReadItem } from '../domain/tents.ts';
 import { queueMail } from '../mail/outbox.ts';
 import {
+  briefingNotice,
   caseInvitation,
   caseUpdate,
   deadlineReminder,
@@ -15,9 +17,11 @@ import {
   type RenderedMail,
   reporterAcknowledgement,
   reporterReplyNotice,
+  standingChangeNotice,
 } from '../mail/templates.ts';
 import type { DB } from '../store/schema.ts';
 import type { Tlp } from '../store/schema-cases.ts';
+import { loadGates } from './case-gates.ts';
 
 /** Active users of an organization: the recipients of its case mail. */
 export async function orgRecipients(trx: Kysely<DB>, orgId: string): Promise<Array<{ id: string; email: string }>> {
@@ -34,6 +38,37 @@ async function mailOrg(ctx: AppContext, trx: Kysely<DB>, orgId: string, key: str
   for (const u of await orgRecipients(trx, orgId)) {
     await queueMail(ctx, trx, { key: `${key}:${u.id}`, to: u.email, subject: mail.subject, text: mail.text, kind });
   }
+}
+
+/**
+ * Whether an organization may be told about a case at all right now: not while no tent of the
+ * case is open for it, nor while it is suspended or ejected from the case's community. For a
+ * labelled item, one open tent must also allow its label.
+ */
+async function mayBeTold(ctx: AppContext, trx: Kysely<DB>, caseId: string, orgId: string, tlp?: Tlp): Promise<boolean> {
+  const c = await trx
+    .selectFrom('cases')
+    .select(['community_id', 'coordinator_org_id'])
+    .where('id', '=', caseId)
+    .executeTakeFirstOrThrow();
+  const p = await trx
+    .selectFrom('case_participants')
+    .select('role')
+    .where('case_id', '=', caseId)
+    .where('org_id', '=', orgId)
+    .executeTakeFirst();
+  const gate = (
+    await loadGates(
+      trx,
+      [{ caseId, communityId: c.community_id, role: p?.role ?? null }],
+      { orgId, userId: null },
+      ctx.clock.now(),
+    )
+  ).get(caseId);
+  if (!gate) return true;
+  if (gate.standing === 'ejected' || gate.standing === 'suspended') return false;
+  if (orgId === c.coordinator_org_id || !gate.tents) return true;
+  return gate.tents.open && (tlp === undefined || mayReadItem(gate.tents, { tlp }));
 }
 
 async function caseRef(trx: Kysely<DB>, caseId: string) {
@@ -75,6 +110,7 @@ export async function notifyMessage(
     const coordinating = p.org_id === c.coordinator_org_id;
     const addressed = e.audience === 'all' || e.audienceOrgId === p.org_id || coordinating;
     if (!addressed || !(coordinating || tlpWithin(e.tlp, p.tlp_ceiling))) continue;
+    if (!(await mayBeTold(ctx, trx, e.caseId, p.org_id, e.tlp))) continue;
     await mailOrg(ctx, trx, p.org_id, `message:${e.messageId}`, 'case.message', mail);
   }
 }
@@ -122,8 +158,10 @@ export async function notifyCase(
     .where('removed_at', 'is', null)
     .execute();
   const mail = caseUpdate(ctx.config, { caseRef: c.ref, caseId: e.caseId, what: e.what });
-  for (const p of parts)
-    if (p.org_id !== e.exceptOrgId) await mailOrg(ctx, trx, p.org_id, `update:${e.key}`, 'case.update', mail);
+  for (const p of parts) {
+    if (p.org_id === e.exceptOrgId || !(await mayBeTold(ctx, trx, e.caseId, p.org_id))) continue;
+    await mailOrg(ctx, trx, p.org_id, `update:${e.key}`, 'case.update', mail);
+  }
 }
 
 export async function notifyReporterAck(
@@ -155,4 +193,26 @@ export async function notifyReporterReply(ctx: AppContext, trx: Kysely<DB>, e: {
     text: mail.text,
     kind: 'report.reply',
   });
+}
+
+/** A tent opened for an organization: its users are told a briefing packet waits (no content). */
+export async function notifyBriefing(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  e: { caseId: string; caseRef: string; orgId: string; tentName: string; key: string },
+) {
+  const org = await trx.selectFrom('organizations').select('name').where('id', '=', e.orgId).executeTakeFirstOrThrow();
+  const mail = briefingNotice(ctx.config, { caseRef: e.caseRef, caseId: e.caseId, orgName: org.name, tentName: e.tentName });
+  await mailOrg(ctx, trx, e.orgId, `briefing:${e.key}:${e.orgId}`, 'case.briefing', mail);
+}
+
+/** The coordinator of a case is told a participant was ejected or suspended from the community. */
+export async function notifyStandingChange(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  e: { caseId: string; orgName: string; change: 'ejected' | 'suspended'; key: string },
+) {
+  const c = await caseRef(trx, e.caseId);
+  const mail = standingChangeNotice(ctx.config, { caseRef: c.ref, caseId: e.caseId, orgName: e.orgName, change: e.change });
+  await mailOrg(ctx, trx, c.coordinator_org_id, `standing:${e.key}`, 'case.standing', mail);
 }

@@ -101,6 +101,8 @@ export interface CaseParticipantsTable {
   reminded_at: Timestamp | null;
   escalated_at: Timestamp | null;
   removed_at: Timestamp | null;
+  /** The tent that brought the organization in (null: invited by the coordinator). */
+  via_tent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CaseEventsTable {

@@ -1,6 +1,7 @@
 // Kysely table types; they mirror src/store/migrations/*.sql.
 import type { ColumnType, Generated } from 'kysely';
 import type { CasesDB } from './schema-cases.ts';
+import type { CommunitiesDB } from './schema-communities.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -16,6 +17,8 @@ export interface OrganizationsTable {
   name: string;
   kind: OrgKind;
   security_txt_url: string | null;
+  /** ISO 3166-1 alpha-2, for government-CERT policies that name countries. */
+  country: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
 }
@@ -140,7 +143,13 @@ export interface CommunitiesTable {
   charter: Generated<string>;
   default_embargo_days: Generated<number>;
   max_embargo_days: Generated<number>;
+  tiers: ColumnType<string[], string[] | undefined, string[]>;
+  /** AdmissionRule (src/domain/community.ts), as JSON. */
+  admission: ColumnType<unknown, string | undefined, string>;
+  /** GovCertPolicy (src/domain/community.ts), as JSON. */
+  government_certs: ColumnType<unknown, string | undefined, string>;
   created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
 }
 
 export interface CommunityMembersTable {
@@ -148,7 +157,9 @@ export interface CommunityMembersTable {
   org_id: string;
   state: 'applied' | 'sponsored' | 'admitted' | 'suspended' | 'ejected';
   tier: string | null;
-  is_steward: Generated<boolean>;
+  functions: ColumnType<string[], string[] | undefined, string[]>;
+  /** When the organization was (last) admitted. */
+  since: Timestamp | null;
   updated_at: DefaultTimestamp;
 }
 
@@ -179,7 +190,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB {
+export interface DB extends CasesDB, CommunitiesDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;

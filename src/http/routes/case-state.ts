@@ -94,7 +94,7 @@ export const caseStateRoutes =
         },
       },
       async (req) => {
-        await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        await authorizeCase(ctx, req.actor, 'case.read', req.params.id);
         await auditCaseRead(ctx, metaOf(req), req.params.id, 'embargo');
         return embargoOut(await embargoView(ctx, req.params.id));
       },
@@ -113,7 +113,7 @@ export const caseStateRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.participate', req.params.id);
         const releaseAt = req.body.releaseAt ? new Date(req.body.releaseAt) : undefined;
         return embargoOut(await actOnEmbargo(ctx, metaOf(req), actor, rel, { type: 'propose', releaseAt }));
       },
@@ -131,7 +131,7 @@ export const caseStateRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.participate', req.params.id);
         return embargoOut(
           await actOnEmbargo(ctx, metaOf(req), actor, rel, { type: 'accept', proposalId: req.params.proposalId }),
         );
@@ -151,7 +151,7 @@ export const caseStateRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.participate', req.params.id);
         return embargoOut(
           await actOnEmbargo(ctx, metaOf(req), actor, rel, {
             type: 'reject',
@@ -175,7 +175,7 @@ export const caseStateRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.manage', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.manage', req.params.id);
         return embargoOut(
           await actOnEmbargo(ctx, metaOf(req), actor, rel, {
             type: 'terminate',
@@ -202,10 +202,10 @@ export const caseStateRoutes =
         const actor = authorize(req, 'case.list', { type: 'instance' });
         const { event, orgId } = req.body;
         if (event === 'P' || event === 'X' || event === 'A') {
-          const rel = await authorizeCase(ctx.db, actor, 'case.manage', req.params.id);
+          const rel = await authorizeCase(ctx, actor, 'case.manage', req.params.id);
           return { state: await setPublicFlag(ctx, metaOf(req), rel, event) };
         }
-        const rel = await authorizeCase(ctx.db, actor, 'case.state', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.state', req.params.id);
         const target = orgId ?? actor.orgId;
         if (target !== actor.orgId && actor.orgId !== rel.coordinatorOrgId)
           throw problems.forbidden('Vendors record their own fix status.');
@@ -244,7 +244,7 @@ export const caseStateRoutes =
         },
       },
       async (req) => {
-        await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        await authorizeCase(ctx, req.actor, 'case.read', req.params.id);
         await auditCaseRead(ctx, metaOf(req), req.params.id, 'desiderata');
         const score = await caseDesiderata(ctx, req.params.id);
         if (!score.ok) throw problems.conflict(score.reason);

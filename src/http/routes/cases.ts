@@ -108,6 +108,10 @@ export const caseRoutes =
                 nextDeadline: Timestamp.nullable(),
                 nextDeadlineKind: z.string().nullable(),
                 pendingAcks: z.number().int(),
+                ndaRequired: z
+                  .object({ communityId: z.uuid(), version: z.number().int(), hash: z.string() })
+                  .nullable()
+                  .describe("Set when the case's title is withheld until the user accepts this NDA version"),
               }),
             ),
             ...authErrors,
@@ -137,7 +141,7 @@ export const caseRoutes =
         },
       },
       async (req) => {
-        const rel = await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        const rel = await authorizeCase(ctx, req.actor, 'case.read', req.params.id);
         await auditCaseRead(ctx, metaOf(req), req.params.id, 'case');
         const c = await getCaseView(ctx, req.actor, rel);
         return {
@@ -184,7 +188,7 @@ export const caseRoutes =
         },
       },
       async (req) => {
-        const rel = await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        const rel = await authorizeCase(ctx, req.actor, 'case.read', req.params.id);
         await auditCaseRead(ctx, metaOf(req), req.params.id, 'timeline');
         return (await caseTimeline(ctx, req.actor, rel)).map((e) => ({ ...e, at: iso(e.at) }));
       },
@@ -206,7 +210,7 @@ export const caseRoutes =
         },
       },
       async (req, reply) => {
-        await authorizeCase(ctx.db, req.actor, 'case.manage', req.params.id);
+        await authorizeCase(ctx, req.actor, 'case.manage', req.params.id);
         reply.code(201);
         return { participantId: await addParticipant(ctx, metaOf(req), req.params.id, req.body) };
       },
@@ -224,7 +228,7 @@ export const caseRoutes =
         },
       },
       async (req) => {
-        await authorizeCase(ctx.db, req.actor, 'case.manage', req.params.id);
+        await authorizeCase(ctx, req.actor, 'case.manage', req.params.id);
         await removeParticipant(ctx, metaOf(req), req.params.id, req.params.orgId, req.body.reason);
         return { ok: true as const };
       },
@@ -235,7 +239,7 @@ export const caseRoutes =
       { schema: { tags, summary: 'Acknowledge the invitation', params: CaseParams, response: { 200: Ok, ...authErrors } } },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        await authorizeCase(ctx, actor, 'case.participate', req.params.id);
         await acknowledge(ctx, metaOf(req), req.params.id, actor.orgId);
         return { ok: true as const };
       },
@@ -254,7 +258,7 @@ export const caseRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        await authorizeCase(ctx, actor, 'case.participate', req.params.id);
         return { state: await participantRm(ctx, metaOf(req), req.params.id, actor.orgId, req.body.action) };
       },
     );
@@ -271,7 +275,7 @@ export const caseRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.read', req.params.id);
         return (await listMessages(ctx, metaOf(req), actor, rel)).map((m) => ({ ...m, createdAt: iso(m.createdAt) }));
       },
     );
@@ -296,7 +300,7 @@ export const caseRoutes =
       },
       async (req, reply) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.participate', req.params.id);
         const m = await postMessage(ctx, metaOf(req), actor, rel, req.body);
         reply.code(201);
         return { ...m, createdAt: iso(m.createdAt) };
@@ -315,7 +319,7 @@ export const caseRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.read', req.params.id);
         await auditCaseRead(ctx, metaOf(req), req.params.id, 'artifacts');
         return (await listArtifacts(ctx, actor, rel)).map((a) => ({ ...a, createdAt: iso(a.createdAt) }));
       },
@@ -341,7 +345,7 @@ export const caseRoutes =
       },
       async (req, reply) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.participate', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.participate', req.params.id);
         const file = await checkFile(
           'body.contentBase64',
           req.body.filename,
@@ -364,7 +368,7 @@ export const caseRoutes =
       },
       async (req, reply) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.read', req.params.id);
         const a = await readArtifact(ctx, metaOf(req), actor, rel, req.params.artifactId);
         reply.header('x-tlp', `TLP:${a.tlp}`);
         return sendFile(reply, a.name, a.mediaType, a.content);

@@ -415,7 +415,7 @@ export const reportRoutes =
       async (req) => {
         authorize(req, 'report.triage', { type: 'instance' });
         await loadReport(req.params.id);
-        await authorizeCase(ctx.db, req.actor, 'case.manage', req.body.caseId);
+        await authorizeCase(ctx, req.actor, 'case.manage', req.body.caseId);
         await mergeReport(ctx, metaOf(req), req.params.id, req.body.caseId);
         return { ok: true as const };
       },

@@ -89,7 +89,7 @@ export const vulnerabilityRoutes =
         },
       },
       async (req) => {
-        await authorizeCase(ctx.db, req.actor, 'case.read', req.params.id);
+        await authorizeCase(ctx, req.actor, 'case.read', req.params.id);
         await auditCaseRead(ctx, metaOf(req), req.params.id, 'vulnerabilities');
         return listVulnerabilities(ctx, req.params.id);
       },
@@ -107,7 +107,7 @@ export const vulnerabilityRoutes =
         },
       },
       async (req, reply) => {
-        const rel = await authorizeCase(ctx.db, req.actor, 'case.manage', req.params.id);
+        const rel = await authorizeCase(ctx, req.actor, 'case.manage', req.params.id);
         reply.code(201);
         return { id: await addVulnerability(ctx, metaOf(req), rel, req.body) };
       },
@@ -125,7 +125,7 @@ export const vulnerabilityRoutes =
         },
       },
       async (req) => {
-        const rel = await authorizeCase(ctx.db, req.actor, 'case.manage', req.params.id);
+        const rel = await authorizeCase(ctx, req.actor, 'case.manage', req.params.id);
         await updateVulnerability(ctx, metaOf(req), rel, req.params.vulnerabilityId, req.body);
         return { ok: true as const };
       },
@@ -159,7 +159,7 @@ export const vulnerabilityRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.statement', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.statement', req.params.id);
         const { orgId, ...input } = req.body;
         const target = orgId ?? actor.orgId;
         if (target !== actor.orgId && actor.orgId !== rel.coordinatorOrgId)
@@ -189,7 +189,7 @@ export const vulnerabilityRoutes =
       },
       async (req) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
-        const rel = await authorizeCase(ctx.db, actor, 'case.read', req.params.id);
+        const rel = await authorizeCase(ctx, actor, 'case.read', req.params.id);
         await auditCaseRead(ctx, metaOf(req), req.params.id, 'statements');
         const m = await statementMatrix(ctx, actor, rel);
         return { ...m, statements: m.statements.map((s) => ({ ...s, updatedAt: iso(s.updatedAt) })) };

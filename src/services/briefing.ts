@@ -1,0 +1,161 @@
+// Briefing packets: what an organization joining a case late needs to be up to speed in minutes —
+// what the case is, its vulnerabilities and scores, affected products, the timeline so far and the
+// statements its tents allow, and the release date. Built from what the tents let that
+// organization see, never more; kept as sent (briefing_packets) and rendered as plain text.
+import type { Kysely } from 'kysely';
+import { mayReadItem, type TentAccess } from '../domain/tents.ts';
+import { tlpWithin } from '../domain/tlp-order.ts';
+import type { DB } from '../store/schema.ts';
+import type { Tlp } from '../store/schema-cases.ts';
+
+/** Statements say who is affected before release: tents below AMBER do not see them. */
+const STATEMENTS_TLP: Tlp = 'AMBER';
+
+export interface BriefingPacket {
+  format: 'village-briefing/1';
+  generatedAt: string;
+  case: { id: string; ref: string; title: string; summary: string; coordinator: string; openedAt: string };
+  recipient: { orgId: string; orgName: string; tents: string[]; tlpCeiling: Tlp | null };
+  embargo: { state: string; releaseAt: string | null };
+  vulnerabilities: Array<{
+    id: string;
+    cveId: string | null;
+    title: string;
+    description: string;
+    cweIds: string[];
+    cvss31: { vector: string; score: number } | null;
+    cvss40: { vector: string; score: number } | null;
+    ssvc: unknown;
+    affectedProducts: Array<{ productName: string; purl: string | null; versionRange: string | null }>;
+  }>;
+  statements: Array<{ vulnerability: string; organization: string; status: string; fixedVersions: string[] }> | null;
+  timeline: Array<{ at: string; kind: string; summary: string; tlp: Tlp }>;
+}
+
+/**
+ * The packet for one organization, from what `access` lets it see, further capped by its
+ * participant ceiling. Runs inside the caller's transaction.
+ */
+export async function buildBriefing(
+  trx: Kysely<DB>,
+  caseId: string,
+  orgId: string,
+  access: TentAccess,
+  participantCeiling: Tlp,
+  now: Date,
+): Promise<BriefingPacket> {
+  const c = await trx
+    .selectFrom('cases as c')
+    .innerJoin('organizations as o', 'o.id', 'c.coordinator_org_id')
+    .select(['c.id', 'c.ref', 'c.title', 'c.summary', 'c.created_at', 'c.em_state', 'c.release_at', 'o.name as coordinator'])
+    .where('c.id', '=', caseId)
+    .executeTakeFirstOrThrow();
+  const org = await trx.selectFrom('organizations').select('name').where('id', '=', orgId).executeTakeFirstOrThrow();
+  const may = (tlp: Tlp) => tlpWithin(tlp, participantCeiling) && mayReadItem(access, { tlp });
+  const vulns = await trx.selectFrom('vulnerabilities').selectAll().where('case_id', '=', caseId).orderBy('created_at').execute();
+  const products = vulns.length
+    ? await trx
+        .selectFrom('affected_products')
+        .select(['vulnerability_id', 'product_name', 'purl', 'version_range'])
+        .where(
+          'vulnerability_id',
+          'in',
+          vulns.map((v) => v.id),
+        )
+        .orderBy('product_name')
+        .execute()
+    : [];
+  const statements = may(STATEMENTS_TLP)
+    ? await trx
+        .selectFrom('statements as s')
+        .innerJoin('organizations as o', 'o.id', 's.org_id')
+        .innerJoin('vulnerabilities as v', 'v.id', 's.vulnerability_id')
+        .select(['v.title', 'v.cve_id', 'o.name', 's.status', 's.fixed_versions'])
+        .where('s.case_id', '=', caseId)
+        .orderBy('o.name')
+        .execute()
+    : null;
+  const events = await trx
+    .selectFrom('case_events')
+    .select(['at', 'kind', 'summary', 'tlp', 'audience', 'audience_org_id'])
+    .where('case_id', '=', caseId)
+    .orderBy('id')
+    .execute();
+  const grants = access.open ? access.grants.map((g) => g.tentId) : [];
+  return {
+    format: 'village-briefing/1',
+    generatedAt: now.toISOString(),
+    case: {
+      id: c.id,
+      ref: c.ref,
+      title: c.title,
+      summary: c.summary,
+      coordinator: c.coordinator,
+      openedAt: c.created_at.toISOString(),
+    },
+    recipient: { orgId, orgName: org.name, tents: grants, tlpCeiling: access.open ? access.tlpCeiling : null },
+    embargo: { state: c.em_state, releaseAt: c.release_at?.toISOString() ?? null },
+    vulnerabilities: vulns.map((v) => ({
+      id: v.id,
+      cveId: v.cve_id,
+      title: v.title,
+      description: v.description,
+      cweIds: v.cwe_ids,
+      cvss31: v.cvss31_vector && v.cvss31_score !== null ? { vector: v.cvss31_vector, score: Number(v.cvss31_score) } : null,
+      cvss40: v.cvss40_vector && v.cvss40_score !== null ? { vector: v.cvss40_vector, score: Number(v.cvss40_score) } : null,
+      ssvc: v.ssvc ?? null,
+      affectedProducts: products
+        .filter((p) => p.vulnerability_id === v.id)
+        .map((p) => ({ productName: p.product_name, purl: p.purl, versionRange: p.version_range })),
+    })),
+    statements:
+      statements?.map((s) => ({
+        vulnerability: s.cve_id ?? s.title,
+        organization: s.name,
+        status: s.status,
+        fixedVersions: s.fixed_versions,
+      })) ?? null,
+    timeline: events
+      .filter((e) => (e.audience === 'all' || (e.audience === 'org' && e.audience_org_id === orgId)) && may(e.tlp))
+      .map((e) => ({ at: e.at.toISOString(), kind: e.kind, summary: e.summary, tlp: e.tlp })),
+  };
+}
+
+/** The packet as plain text (for reading, printing, and the mail of later versions). */
+export function renderBriefingText(p: BriefingPacket): string {
+  const lines: string[] = [];
+  const label = p.recipient.tlpCeiling ? `TLP:${p.recipient.tlpCeiling}` : 'TLP:CLEAR';
+  lines.push(`${label} — briefing for ${p.recipient.orgName}`, '');
+  lines.push(`Case ${p.case.ref}: ${p.case.title}`, `Coordinated by ${p.case.coordinator}, opened ${p.case.openedAt}.`, '');
+  if (p.case.summary) lines.push(p.case.summary, '');
+  lines.push(
+    p.embargo.releaseAt
+      ? `Embargo (${p.embargo.state}): release planned for ${p.embargo.releaseAt}.`
+      : 'No release date is agreed yet.',
+    '',
+  );
+  lines.push(`Vulnerabilities (${p.vulnerabilities.length}):`);
+  for (const v of p.vulnerabilities) {
+    const scores = [
+      v.cvss31 && `CVSS 3.1 ${v.cvss31.score} (${v.cvss31.vector})`,
+      v.cvss40 && `CVSS 4.0 ${v.cvss40.score} (${v.cvss40.vector})`,
+    ]
+      .filter(Boolean)
+      .join('; ');
+    lines.push(`- ${v.cveId ?? 'no CVE yet'}: ${v.title}${v.cweIds.length ? ` [${v.cweIds.join(', ')}]` : ''}`);
+    if (scores) lines.push(`  ${scores}`);
+    for (const a of v.affectedProducts)
+      lines.push(`  affects ${a.productName}${a.purl ? ` ${a.purl}` : ''}${a.versionRange ? ` ${a.versionRange}` : ''}`);
+  }
+  if (p.statements) {
+    lines.push('', 'Statements:');
+    for (const s of p.statements) {
+      lines.push(
+        `- ${s.organization} on ${s.vulnerability}: ${s.status}${s.fixedVersions.length ? ` (fixed in ${s.fixedVersions.join(', ')})` : ''}`,
+      );
+    }
+  }
+  lines.push('', 'Timeline so far:');
+  for (const e of p.timeline) lines.push(`- ${e.at} ${e.summary}${e.tlp !== 'CLEAR' ? ` [TLP:${e.tlp}]` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
