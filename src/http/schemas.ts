@@ -35,6 +35,7 @@ export const OrgOut = z.object({
   name: z.string(),
   kind: OrgKind,
   securityTxtUrl: z.string().nullable(),
+  country: z.string().nullable().describe('ISO 3166-1 alpha-2'),
   createdAt: Timestamp,
 });
 

@@ -150,7 +150,13 @@ export async function getCommunity(db: Kysely<DB>, id: string): Promise<Communit
 export async function createCommunity(
   ctx: AppContext,
   meta: RequestMeta,
-  input: { slug: string; name: string; settings: CommunitySettings; stewardUserIds: string[] },
+  input: {
+    slug: string;
+    name: string;
+    settings: CommunitySettings;
+    stewardUserIds: string[];
+    founderOrgIds?: string[] | undefined;
+  },
 ): Promise<CommunityView> {
   const now = ctx.clock.now();
   const id = await ctx.db.transaction().execute(async (trx) => {
@@ -185,7 +191,43 @@ export async function createCommunity(
         .values({ community_id: c.id, user_id: u.id, added_at: now, added_by: actorIds(meta).actorUserId })
         .execute();
     }
-    await audit(ctx, trx, meta, 'community.create', c.id, { slug: input.slug, stewards: stewards.map((u) => u.id) });
+    // Founding members are admitted with the community: an admission rule needs members to sponsor.
+    const founders = [...new Set(input.founderOrgIds ?? [])];
+    const foundingOrgs = founders.length
+      ? await trx.selectFrom('organizations').select('id').where('id', 'in', founders).execute()
+      : [];
+    if (foundingOrgs.length !== founders.length) {
+      throw problems.badRequest('A founding member does not exist.', [
+        { field: 'body.founderOrgIds', message: 'unknown organization' },
+      ]);
+    }
+    const by = actorIds(meta);
+    for (const o of foundingOrgs) {
+      await trx
+        .insertInto('community_members')
+        .values({ community_id: c.id, org_id: o.id, state: 'admitted', tier: s.tiers[0] ?? null, since: now, updated_at: now })
+        .execute();
+      if (by.actorUserId && by.actorOrgId) {
+        await trx
+          .insertInto('membership_events')
+          .values({
+            community_id: c.id,
+            org_id: o.id,
+            type: 'admit',
+            by_user_id: by.actorUserId,
+            by_org_id: by.actorOrgId,
+            at: now,
+            reason: 'founding member',
+            to_state: 'admitted',
+          })
+          .execute();
+      }
+    }
+    await audit(ctx, trx, meta, 'community.create', c.id, {
+      slug: input.slug,
+      stewards: stewards.map((u) => u.id),
+      founders: foundingOrgs.map((o) => o.id),
+    });
     return c.id;
   });
   return getCommunity(ctx.db, id);

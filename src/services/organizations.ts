@@ -14,6 +14,7 @@ export interface OrgView {
   name: string;
   kind: OrgKind;
   securityTxtUrl: string | null;
+  country: string | null;
   createdAt: Date;
 }
 
@@ -35,6 +36,7 @@ const orgView = (r: {
   name: string;
   kind: OrgKind;
   security_txt_url: string | null;
+  country: string | null;
   created_at: Date;
 }): OrgView => ({
   id: r.id,
@@ -42,13 +44,20 @@ const orgView = (r: {
   name: r.name,
   kind: r.kind,
   securityTxtUrl: r.security_txt_url,
+  country: r.country,
   createdAt: r.created_at,
 });
 
 export async function createOrganization(
   ctx: AppContext,
   meta: RequestMeta,
-  input: { slug: string; name: string; kind: OrgKind; securityTxtUrl?: string | null | undefined },
+  input: {
+    slug: string;
+    name: string;
+    kind: OrgKind;
+    securityTxtUrl?: string | null | undefined;
+    country?: string | null | undefined;
+  },
 ): Promise<OrgView> {
   return ctx.db.transaction().execute(async (trx) => {
     const clash = await trx.selectFrom('organizations').select('id').where('slug', '=', input.slug).executeTakeFirst();
@@ -61,6 +70,7 @@ export async function createOrganization(
         name: input.name,
         kind: input.kind,
         security_txt_url: input.securityTxtUrl ?? null,
+        country: input.country ?? null,
         created_at: now,
         updated_at: now,
       })
@@ -97,7 +107,7 @@ export async function updateOrganization(
   ctx: AppContext,
   meta: RequestMeta,
   id: string,
-  patch: { name?: string | undefined; securityTxtUrl?: string | null | undefined },
+  patch: { name?: string | undefined; securityTxtUrl?: string | null | undefined; country?: string | null | undefined },
 ): Promise<OrgView> {
   return ctx.db.transaction().execute(async (trx) => {
     const now = ctx.clock.now();
@@ -106,6 +116,7 @@ export async function updateOrganization(
       .set({
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(patch.securityTxtUrl !== undefined ? { security_txt_url: patch.securityTxtUrl } : {}),
+        ...(patch.country !== undefined ? { country: patch.country } : {}),
         updated_at: now,
       })
       .where('id', '=', id)

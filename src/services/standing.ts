@@ -59,23 +59,25 @@ export async function exposure(
   }));
 }
 
-/** The community's cases an organization takes part in (not removed), open or closed. */
-async function memberCases(trx: Kysely<DB>, communityId: string, orgId: string) {
-  return trx
+/** The community's cases an organization takes part in (or ever took part in), open or closed. */
+async function memberCases(trx: Kysely<DB>, communityId: string, orgId: string, opts: { includeRemoved?: boolean } = {}) {
+  let q = trx
     .selectFrom('case_participants as p')
     .innerJoin('cases as c', 'c.id', 'p.case_id')
     .select(['c.id', 'c.ref', 'p.invited_at as since'])
     .where('c.community_id', '=', communityId)
     .where('p.org_id', '=', orgId)
-    .where('p.removed_at', 'is', null)
     .where('p.role', '!=', 'coordinator')
-    .orderBy('c.ref')
-    .execute();
+    .orderBy('c.ref');
+  if (!opts.includeRemoved) q = q.where('p.removed_at', 'is', null);
+  return q.execute();
 }
 
 /** An organization's exposure across a community's cases (for the stewards). */
 export async function communityExposure(db: Kysely<DB>, communityId: string, orgId: string): Promise<CaseExposure[]> {
-  return db.transaction().execute(async (trx) => exposure(trx, orgId, await memberCases(trx, communityId, orgId)));
+  return db
+    .transaction()
+    .execute(async (trx) => exposure(trx, orgId, await memberCases(trx, communityId, orgId, { includeRemoved: true })));
 }
 
 /** The membership effect: record ejection and suspension in every case, and tell the coordinators. */
@@ -115,6 +117,21 @@ export function standingEffect(ctx: AppContext): MembershipEffect {
         change: e.to,
         key: `${x.caseId}:${e.orgId}:${now.getTime()}`,
       });
+    }
+    // Ejection also ends the participations: a later readmission does not bring the cases back
+    // (the coordinator invites the organization again if it wants to). Suspension keeps them.
+    if (e.to === 'ejected' && cases.length) {
+      await trx
+        .updateTable('case_participants')
+        .set({ removed_at: now })
+        .where('org_id', '=', e.orgId)
+        .where(
+          'case_id',
+          'in',
+          cases.map((c) => c.id),
+        )
+        .where('removed_at', 'is', null)
+        .execute();
     }
   };
 }

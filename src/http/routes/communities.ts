@@ -149,6 +149,11 @@ export const communityRoutes =
             name: z.string().trim().min(1).max(200),
             settings: CommunitySettingsSchema,
             stewardUserIds: z.array(z.uuid()).min(1).max(50),
+            founderOrgIds: z
+              .array(z.uuid())
+              .max(500)
+              .optional()
+              .describe('Organizations admitted at creation (in the most trusted tier), so that others have sponsors'),
           }),
           response: { 201: CommunityOut, 409: ProblemSchema, ...authErrors },
         },

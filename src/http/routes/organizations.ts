@@ -35,6 +35,8 @@ import {
 
 const orgOut = (o: OrgView) => ({ ...o, createdAt: iso(o.createdAt) });
 const userOut = (u: UserView) => ({ ...u, createdAt: iso(u.createdAt) });
+/** ISO 3166-1 alpha-2, for government-CERT policies that name countries. */
+const Country = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code, upper case');
 const SecurityTxtUrl = z
   .url({ protocol: /^https$/ })
   .max(2000)
@@ -65,6 +67,7 @@ export const orgRoutes =
             name: z.string().min(1).max(200),
             kind: OrgKind,
             securityTxtUrl: SecurityTxtUrl.optional(),
+            country: Country.optional(),
           }),
           response: { 201: OrgOut, 409: ProblemSchema, ...authErrors },
         },
@@ -98,6 +101,7 @@ export const orgRoutes =
             .strictObject({
               name: z.string().min(1).max(200).optional(),
               securityTxtUrl: SecurityTxtUrl.nullable().optional(),
+              country: Country.nullable().optional(),
             })
             .refine(nonEmpty, NOTHING_TO_CHANGE),
           response: { 200: OrgOut, ...authErrors },
