@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BENCHES = ['audit', 'start', 'login'];
+const BENCHES = ['audit', 'start', 'login', 'tents', 'eject'];
 const TIME_LIMIT_MS = 45 * 60_000; // per benchmark, a safety net only
 
 const args = process.argv.slice(2);

@@ -32,27 +32,59 @@ export interface BriefingPacket {
   timeline: Array<{ at: string; kind: string; summary: string; tlp: Tlp }>;
 }
 
-/**
- * The packet for one organization, from what `access` lets it see, further capped by its
- * participant ceiling. Runs inside the caller's transaction.
- */
-export async function buildBriefing(
-  trx: Kysely<DB>,
-  caseId: string,
-  orgId: string,
-  access: TentAccess,
-  participantCeiling: Tlp,
-  now: Date,
-): Promise<BriefingPacket> {
+/** What every briefing of a case is made from, loaded once per tent opening. */
+export interface BriefingSource {
+  case: {
+    id: string;
+    ref: string;
+    title: string;
+    summary: string;
+    coordinator: string;
+    created_at: Date;
+    em_state: string;
+    release_at: Date | null;
+  };
+  vulns: Array<{
+    id: string;
+    cve_id: string | null;
+    title: string;
+    description: string;
+    cwe_ids: string[];
+    cvss31_vector: string | null;
+    cvss31_score: string | null;
+    cvss40_vector: string | null;
+    cvss40_score: string | null;
+    ssvc: unknown;
+  }>;
+  products: Array<{ vulnerability_id: string; product_name: string; purl: string | null; version_range: string | null }>;
+  statements: Array<{ title: string; cve_id: string | null; name: string; status: string; fixed_versions: string[] }>;
+  events: Array<{ at: Date; kind: string; summary: string; tlp: Tlp; audience: string; audience_org_id: string | null }>;
+}
+
+export async function loadBriefingSource(trx: Kysely<DB>, caseId: string): Promise<BriefingSource> {
   const c = await trx
     .selectFrom('cases as c')
     .innerJoin('organizations as o', 'o.id', 'c.coordinator_org_id')
     .select(['c.id', 'c.ref', 'c.title', 'c.summary', 'c.created_at', 'c.em_state', 'c.release_at', 'o.name as coordinator'])
     .where('c.id', '=', caseId)
     .executeTakeFirstOrThrow();
-  const org = await trx.selectFrom('organizations').select('name').where('id', '=', orgId).executeTakeFirstOrThrow();
-  const may = (tlp: Tlp) => tlpWithin(tlp, participantCeiling) && mayReadItem(access, { tlp });
-  const vulns = await trx.selectFrom('vulnerabilities').selectAll().where('case_id', '=', caseId).orderBy('created_at').execute();
+  const vulns = await trx
+    .selectFrom('vulnerabilities')
+    .select([
+      'id',
+      'cve_id',
+      'title',
+      'description',
+      'cwe_ids',
+      'cvss31_vector',
+      'cvss31_score',
+      'cvss40_vector',
+      'cvss40_score',
+      'ssvc',
+    ])
+    .where('case_id', '=', caseId)
+    .orderBy('created_at')
+    .execute();
   const products = vulns.length
     ? await trx
         .selectFrom('affected_products')
@@ -65,22 +97,37 @@ export async function buildBriefing(
         .orderBy('product_name')
         .execute()
     : [];
-  const statements = may(STATEMENTS_TLP)
-    ? await trx
-        .selectFrom('statements as s')
-        .innerJoin('organizations as o', 'o.id', 's.org_id')
-        .innerJoin('vulnerabilities as v', 'v.id', 's.vulnerability_id')
-        .select(['v.title', 'v.cve_id', 'o.name', 's.status', 's.fixed_versions'])
-        .where('s.case_id', '=', caseId)
-        .orderBy('o.name')
-        .execute()
-    : null;
+  const statements = await trx
+    .selectFrom('statements as s')
+    .innerJoin('organizations as o', 'o.id', 's.org_id')
+    .innerJoin('vulnerabilities as v', 'v.id', 's.vulnerability_id')
+    .select(['v.title', 'v.cve_id', 'o.name', 's.status', 's.fixed_versions'])
+    .where('s.case_id', '=', caseId)
+    .orderBy('o.name')
+    .execute();
   const events = await trx
     .selectFrom('case_events')
     .select(['at', 'kind', 'summary', 'tlp', 'audience', 'audience_org_id'])
     .where('case_id', '=', caseId)
     .orderBy('id')
     .execute();
+  return { case: c, vulns, products, statements, events };
+}
+
+/**
+ * The packet for one organization, from what `access` lets it see, further capped by its
+ * participant ceiling.
+ */
+export function composeBriefing(
+  src: BriefingSource,
+  recipient: { orgId: string; orgName: string },
+  access: TentAccess,
+  participantCeiling: Tlp,
+  now: Date,
+): BriefingPacket {
+  const { orgId } = recipient;
+  const c = src.case;
+  const may = (tlp: Tlp) => tlpWithin(tlp, participantCeiling) && mayReadItem(access, { tlp });
   const grants = access.open ? access.grants.map((g) => g.tentId) : [];
   return {
     format: 'village-briefing/1',
@@ -93,9 +140,9 @@ export async function buildBriefing(
       coordinator: c.coordinator,
       openedAt: c.created_at.toISOString(),
     },
-    recipient: { orgId, orgName: org.name, tents: grants, tlpCeiling: access.open ? access.tlpCeiling : null },
+    recipient: { orgId, orgName: recipient.orgName, tents: grants, tlpCeiling: access.open ? access.tlpCeiling : null },
     embargo: { state: c.em_state, releaseAt: c.release_at?.toISOString() ?? null },
-    vulnerabilities: vulns.map((v) => ({
+    vulnerabilities: src.vulns.map((v) => ({
       id: v.id,
       cveId: v.cve_id,
       title: v.title,
@@ -104,21 +151,35 @@ export async function buildBriefing(
       cvss31: v.cvss31_vector && v.cvss31_score !== null ? { vector: v.cvss31_vector, score: Number(v.cvss31_score) } : null,
       cvss40: v.cvss40_vector && v.cvss40_score !== null ? { vector: v.cvss40_vector, score: Number(v.cvss40_score) } : null,
       ssvc: v.ssvc ?? null,
-      affectedProducts: products
+      affectedProducts: src.products
         .filter((p) => p.vulnerability_id === v.id)
         .map((p) => ({ productName: p.product_name, purl: p.purl, versionRange: p.version_range })),
     })),
-    statements:
-      statements?.map((s) => ({
-        vulnerability: s.cve_id ?? s.title,
-        organization: s.name,
-        status: s.status,
-        fixedVersions: s.fixed_versions,
-      })) ?? null,
-    timeline: events
+    statements: may(STATEMENTS_TLP)
+      ? src.statements.map((s) => ({
+          vulnerability: s.cve_id ?? s.title,
+          organization: s.name,
+          status: s.status,
+          fixedVersions: s.fixed_versions,
+        }))
+      : null,
+    timeline: src.events
       .filter((e) => (e.audience === 'all' || (e.audience === 'org' && e.audience_org_id === orgId)) && may(e.tlp))
       .map((e) => ({ at: e.at.toISOString(), kind: e.kind, summary: e.summary, tlp: e.tlp })),
   };
+}
+
+/** The packet for one organization, loaded and composed in the caller's transaction. */
+export async function buildBriefing(
+  trx: Kysely<DB>,
+  caseId: string,
+  orgId: string,
+  access: TentAccess,
+  participantCeiling: Tlp,
+  now: Date,
+): Promise<BriefingPacket> {
+  const org = await trx.selectFrom('organizations').select('name').where('id', '=', orgId).executeTakeFirstOrThrow();
+  return composeBriefing(await loadBriefingSource(trx, caseId), { orgId, orgName: org.name }, access, participantCeiling, now);
 }
 
 /** The packet as plain text (for reading, printing, and the mail of later versions). */

@@ -199,10 +199,9 @@ export async function notifyReporterReply(ctx: AppContext, trx: Kysely<DB>, e: {
 export async function notifyBriefing(
   ctx: AppContext,
   trx: Kysely<DB>,
-  e: { caseId: string; caseRef: string; orgId: string; tentName: string; key: string },
+  e: { caseId: string; caseRef: string; orgId: string; orgName: string; tentName: string; key: string },
 ) {
-  const org = await trx.selectFrom('organizations').select('name').where('id', '=', e.orgId).executeTakeFirstOrThrow();
-  const mail = briefingNotice(ctx.config, { caseRef: e.caseRef, caseId: e.caseId, orgName: org.name, tentName: e.tentName });
+  const mail = briefingNotice(ctx.config, { caseRef: e.caseRef, caseId: e.caseId, orgName: e.orgName, tentName: e.tentName });
   await mailOrg(ctx, trx, e.orgId, `briefing:${e.key}:${e.orgId}`, 'case.briefing', mail);
 }
 

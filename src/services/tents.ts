@@ -21,7 +21,7 @@ import {
 import { problems } from '../problem.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { DB } from '../store/schema.ts';
-import { buildBriefing } from './briefing.ts';
+import { composeBriefing, loadBriefingSource } from './briefing.ts';
 import { loadTents } from './case-gates.ts';
 import { ACK_CHECK_JOB, auditCase } from './cases.ts';
 import { notifyBriefing } from './notify.ts';
@@ -288,6 +288,9 @@ export async function openTentTx(
   const members = await tentOrganizations(trx, caseId, c.community_id, c.coordinator_org_id, tent.spec);
   const joined: string[] = [];
   const briefed: string[] = [];
+  // What the packets are made from is the same for everyone in the tent: load it once.
+  const source = members.length ? await loadBriefingSource(trx, caseId) : null;
+  const withoutThis = tents.map((t) => (t.spec.id === tentId ? { spec: t.spec, state: { openedAt: null } } : t));
   for (const m of members) {
     if (m.removed) continue; // the coordinator took it out of the case
     let participantId = m.participantId;
@@ -311,7 +314,9 @@ export async function openTentTx(
     }
     const tags = orgTentTags({ tier: m.tier, functions: m.functions, caseRole: m.role, country: m.country });
     const access = orgTentAccess(m.orgId, tags, tents, now, { ejected: false, suspended: false });
-    const packet = await buildBriefing(trx, caseId, m.orgId, access, m.role === null ? tent.spec.tlpCeiling : m.tlpCeiling, now);
+    if (!source) continue;
+    const ceiling = m.role === null ? tent.spec.tlpCeiling : m.tlpCeiling;
+    const packet = composeBriefing(source, { orgId: m.orgId, orgName: m.orgName }, access, ceiling, now);
     const stored = await trx
       .insertInto('briefing_packets')
       .values({ case_id: caseId, tent_id: tentId, org_id: m.orgId, content: JSON.stringify(packet), created_at: now })
@@ -333,11 +338,13 @@ export async function openTentTx(
       caseId,
       caseRef: c.ref,
       orgId: m.orgId,
+      orgName: m.orgName,
       tentName: tent.spec.name,
       key: `${caseId}:${tentId}`,
     });
-    // The acknowledgement clock starts when the organization can see the case.
-    if (!m.acknowledged && !c.closed_at) {
+    // The acknowledgement clock starts when the organization can first see the case.
+    const before = orgTentAccess(m.orgId, tags, withoutThis, now, { ejected: false, suspended: false });
+    if (!m.acknowledged && !c.closed_at && !before.open) {
       await ctx.jobs.enqueue(
         trx,
         ACK_CHECK_JOB,
@@ -371,6 +378,7 @@ export async function openTentTx(
 
 interface TentOrg {
   orgId: string;
+  orgName: string;
   participantId: string | null;
   role: 'reporter' | 'coordinator' | 'vendor' | 'other' | null;
   tlpCeiling: 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER+STRICT' | 'RED';
@@ -396,14 +404,14 @@ async function tentOrganizations(
   const parts = await trx
     .selectFrom('case_participants as p')
     .innerJoin('organizations as o', 'o.id', 'p.org_id')
-    .select(['p.id', 'p.org_id', 'p.role', 'p.tlp_ceiling', 'p.removed_at', 'p.acknowledged_at', 'o.country'])
+    .select(['p.id', 'p.org_id', 'p.role', 'p.tlp_ceiling', 'p.removed_at', 'p.acknowledged_at', 'o.country', 'o.name'])
     .where('p.case_id', '=', caseId)
     .execute();
   const members = communityId
     ? await trx
         .selectFrom('community_members as m')
         .innerJoin('organizations as o', 'o.id', 'm.org_id')
-        .select(['m.org_id', 'm.state', 'm.tier', 'm.functions', 'o.country'])
+        .select(['m.org_id', 'm.state', 'm.tier', 'm.functions', 'o.country', 'o.name'])
         .where('m.community_id', '=', communityId)
         .execute()
     : [];
@@ -426,6 +434,7 @@ async function tentOrganizations(
     consider(
       {
         orgId: p.org_id,
+        orgName: p.name,
         participantId: p.id,
         role: p.role,
         tlpCeiling: p.tlp_ceiling,
@@ -443,6 +452,7 @@ async function tentOrganizations(
     consider(
       {
         orgId: m.org_id,
+        orgName: m.name,
         participantId: null,
         role: null,
         tlpCeiling: spec.tlpCeiling,
@@ -457,12 +467,13 @@ async function tentOrganizations(
   }
   const named = spec.members.orgIds.filter((o) => !out.has(o) && o !== coordinatorOrgId && !parts.some((p) => p.org_id === o));
   if (named.length) {
-    const rows = await trx.selectFrom('organizations').select(['id', 'country']).where('id', 'in', named).execute();
+    const rows = await trx.selectFrom('organizations').select(['id', 'country', 'name']).where('id', 'in', named).execute();
     for (const r of rows) {
       const m = standing.get(r.id);
       if (m && (m.state === 'ejected' || m.state === 'suspended')) continue;
       out.set(r.id, {
         orgId: r.id,
+        orgName: r.name,
         participantId: null,
         role: null,
         tlpCeiling: spec.tlpCeiling,
