@@ -164,11 +164,12 @@ export async function addParticipant(
     if (!org) throw problems.badRequest('No such organization.', [{ field: 'body.orgId', message: 'unknown organization' }]);
     const existing = await trx
       .selectFrom('case_participants')
-      .select(['id', 'removed_at'])
+      .select(['id', 'removed_at', 'via_tent'])
       .where('case_id', '=', caseId)
       .where('org_id', '=', input.orgId)
       .executeTakeFirst();
-    if (existing && !existing.removed_at) throw problems.conflict(`${org.name} is already a participant.`);
+    // An organization a tent brought in may be invited in its own right (say, as a vendor).
+    if (existing && !existing.removed_at && !existing.via_tent) throw problems.conflict(`${org.name} is already a participant.`);
     const values = {
       role: input.role,
       rm_state: 'R' as RmState,
@@ -179,6 +180,7 @@ export async function addParticipant(
       reminded_at: null,
       escalated_at: null,
       removed_at: null,
+      via_tent: null,
     };
     const id = existing
       ? (

@@ -14,6 +14,7 @@ import {
   orgTentTags,
   recompute,
   scheduledOpening,
+  TENT_TIERS,
   type Tent,
   type TentSpec,
   tentContains,
@@ -423,7 +424,11 @@ async function tentOrganizations(
     if (m && m.state !== 'admitted' && (m.state === 'ejected' || m.state === 'suspended')) return;
     const tags = orgTentTags({ tier: o.tier, functions: o.functions, caseRole: o.role, country: o.country });
     const named = spec.members.orgIds.includes(o.orgId);
-    const byTier = spec.members.tiers.some((t) => t !== EVERYONE_TIER && tags.includes(t));
+    // Fix providers are the vendors invited to this case: a tent never brings in a community's
+    // members merely because they are fix providers elsewhere.
+    const byTier = spec.members.tiers.some(
+      (t) => t !== EVERYONE_TIER && tags.includes(t) && (t !== TENT_TIERS.fixProvider || o.participantId !== null),
+    );
     const everyone = spec.members.tiers.includes(EVERYONE_TIER) && o.participantId !== null;
     if (named || byTier || everyone || (!mayJoin && tentContains(spec, o.orgId, tags) && o.participantId !== null))
       out.set(o.orgId, o);
