@@ -79,7 +79,7 @@ describe('village CLI', () => {
     const bad = village(['token', 'create', '--email', 'ada@acme.example', '--name', 'ci', '--scopes', 'root']);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toContain('unknown scope');
-  });
+  }, 180_000); // eight processes in a row, each opening the database: slow on a busy machine
 
   it('verifies the audit chain, and names the entry edited in the database', async () => {
     const ok = village(['audit', 'verify']);
