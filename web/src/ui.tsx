@@ -159,3 +159,13 @@ export function Section({
     </section>
   );
 }
+
+/** A wide table that scrolls sideways on a small screen; focusable so the keyboard can scroll it. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
+    <section className="table-wrap" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}

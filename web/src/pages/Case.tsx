@@ -10,7 +10,20 @@ import {
   VEX_JUSTIFICATIONS,
 } from '../format.ts';
 import { TLP_LABELS } from '../tlp.ts';
-import { Badge, Empty, ErrorNote, Loading, Page, Section, Time, TlpBadge, useAction, useLoad, useSession } from '../ui.tsx';
+import {
+  Badge,
+  Empty,
+  ErrorNote,
+  Loading,
+  Page,
+  Section,
+  TableWrap,
+  Time,
+  TlpBadge,
+  useAction,
+  useLoad,
+  useSession,
+} from '../ui.tsx';
 
 interface Participant {
   orgId: string;
@@ -131,6 +144,13 @@ interface Desiderata {
 }
 
 const vulnName = (v: { cveId: string | null; title: string }) => v.cveId ?? v.title;
+
+/** The labels my organization may write with: up to its TLP ceiling in the case (the coordinator: all). */
+function writableLabels({ c, coordinator, myOrgId }: Ctx): readonly string[] {
+  if (coordinator) return TLP_LABELS;
+  const ceiling = c.participants.find((p) => p.orgId === myOrgId)?.tlpCeiling ?? 'CLEAR';
+  return TLP_LABELS.slice(0, TLP_LABELS.indexOf(ceiling as (typeof TLP_LABELS)[number]) + 1);
+}
 
 export function CasePage({ id }: { id: string }) {
   const { me } = useSession();
@@ -283,7 +303,7 @@ function Participants({ c, coordinator, myOrgId, refreshAll }: Ctx) {
   return (
     <Section id="participants" title="Participants">
       <ErrorNote error={act.error} />
-      <div className="table-wrap">
+      <TableWrap label="Participants and their Vultron states">
         <table>
           <caption className="visually-hidden">Participants and their Vultron states</caption>
           <thead>
@@ -334,7 +354,7 @@ function Participants({ c, coordinator, myOrgId, refreshAll }: Ctx) {
             })}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <h3>Case-wide</h3>
       <dl className="facts inline">
         <dt>Public aware</dt>
@@ -359,9 +379,16 @@ function Participants({ c, coordinator, myOrgId, refreshAll }: Ctx) {
           <div className="row">
             <div>
               <label htmlFor="p-org">Organization</label>
-              {candidates.length ? (
-                <select id="p-org" required value={add.orgId} onChange={(e) => setAdd({ ...add, orgId: e.target.value })}>
-                  <option value="">Choose…</option>
+              {/* Operators see every organization; others (GET /orgs lists only their own) give an id. */}
+              {orgs.loading || (orgs.data?.length ?? 0) > 1 ? (
+                <select
+                  id="p-org"
+                  required
+                  disabled={orgs.loading}
+                  value={add.orgId}
+                  onChange={(e) => setAdd({ ...add, orgId: e.target.value })}
+                >
+                  <option value="">{orgs.loading ? 'Loading…' : 'Choose…'}</option>
                   {candidates.map((o) => (
                     <option key={o.id} value={o.id}>
                       {o.name} ({o.kind})
@@ -630,7 +657,7 @@ function VulnerabilitiesSection({ c, coordinator, myOrgId, refreshAll, tick }: C
       {s && s.vulnerabilities.length > 0 && s.vendors.length > 0 ? (
         <>
           <h3>Statements</h3>
-          <div className="table-wrap">
+          <TableWrap label="Statements: vendors by vulnerability">
             <table className="matrix">
               <caption className="visually-hidden">Statements: vendors by vulnerability</caption>
               <thead>
@@ -667,7 +694,7 @@ function VulnerabilitiesSection({ c, coordinator, myOrgId, refreshAll, tick }: C
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           {coordinator && s.missing.length ? (
             <p className="small">
               Waiting for {s.missing.length} statement{s.missing.length > 1 ? 's' : ''} from{' '}
@@ -838,10 +865,18 @@ function StatementForm({
   );
 }
 
-function MessagesSection({ c, names, refreshAll, tick, coordinator }: Ctx) {
+function MessagesSection(ctx: Ctx) {
+  const { c, names, refreshAll, tick, coordinator } = ctx;
+  const labels = writableLabels(ctx);
   const msgs = useLoad(() => get<Message[]>(`/cases/${c.id}/messages`), [c.id, tick]);
   const act = useAction();
-  const [f, setF] = useState({ subject: '', body: '', tlp: 'AMBER', audience: 'all', audienceOrgId: '' });
+  const [f, setF] = useState({
+    subject: '',
+    body: '',
+    tlp: labels.includes('AMBER') ? 'AMBER' : (labels.at(-1) ?? 'CLEAR'),
+    audience: 'all',
+    audienceOrgId: '',
+  });
   const send = (e: FormEvent) => {
     e.preventDefault();
     void act.run(async () => {
@@ -887,7 +922,7 @@ function MessagesSection({ c, names, refreshAll, tick, coordinator }: Ctx) {
           <div>
             <label htmlFor="m-tlp">TLP label</label>
             <select id="m-tlp" value={f.tlp} onChange={(e) => setF({ ...f, tlp: e.target.value })}>
-              {TLP_LABELS.map((l) => (
+              {labels.map((l) => (
                 <option key={l} value={l}>
                   TLP:{l}
                 </option>
@@ -928,11 +963,13 @@ function MessagesSection({ c, names, refreshAll, tick, coordinator }: Ctx) {
   );
 }
 
-function ArtifactsSection({ c, names, refreshAll, tick }: Ctx) {
+function ArtifactsSection(ctx: Ctx) {
+  const { c, names, refreshAll, tick } = ctx;
+  const labels = writableLabels(ctx);
   const list = useLoad(() => get<Artifact[]>(`/cases/${c.id}/artifacts`), [c.id, tick]);
   const act = useAction();
   const [file, setFile] = useState<File | null>(null);
-  const [tlp, setTlp] = useState('AMBER');
+  const [tlp, setTlp] = useState(labels.includes('AMBER') ? 'AMBER' : (labels.at(-1) ?? 'CLEAR'));
   const upload = (e: FormEvent) => {
     e.preventDefault();
     if (!file) return;
@@ -969,7 +1006,7 @@ function ArtifactsSection({ c, names, refreshAll, tick }: Ctx) {
           <div>
             <label htmlFor="a-tlp">TLP label</label>
             <select id="a-tlp" value={tlp} onChange={(e) => setTlp(e.target.value)}>
-              {TLP_LABELS.map((l) => (
+              {labels.map((l) => (
                 <option key={l} value={l}>
                   TLP:{l}
                 </option>
@@ -1008,7 +1045,7 @@ function DesiderataSection({ c, names, tick }: Ctx) {
   return (
     <Section id="desiderata" title="Vultron desiderata">
       <ErrorNote error={d.error} />
-      <div className="table-wrap">
+      <TableWrap label="The case history scored against Vultron's desiderata">
         <table>
           <caption className="visually-hidden">The case history scored against Vultron's desiderata</caption>
           <thead>
@@ -1030,7 +1067,7 @@ function DesiderataSection({ c, names, tick }: Ctx) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </Section>
   );
 }

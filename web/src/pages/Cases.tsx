@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { get } from '../api.ts';
 import { EM_STATES } from '../format.ts';
 import { Link } from '../router.tsx';
-import { Badge, Empty, ErrorNote, Loading, Page, Time, useLoad, useSession } from '../ui.tsx';
+import { Badge, Empty, ErrorNote, Loading, Page, TableWrap, Time, useLoad, useSession } from '../ui.tsx';
 
 export interface CaseRow {
   id: string;
@@ -48,7 +48,7 @@ export function CasesPage() {
       {loading && !data ? <Loading /> : null}
       {data && rows.length === 0 ? <Empty>{open ? 'No open cases.' : 'No closed cases.'}</Empty> : null}
       {rows.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label="Cases, soonest deadline first">
           <table>
             <caption className="visually-hidden">Cases, soonest deadline first</caption>
             <thead>
@@ -91,7 +91,7 @@ export function CasesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
     </Page>
   );

@@ -1,7 +1,7 @@
 import { get } from '../api.ts';
 import { STATEMENT_STATUS, VEX_JUSTIFICATIONS } from '../format.ts';
 import { Link } from '../router.tsx';
-import { Badge, Empty, ErrorNote, Loading, Page, Time, useLoad, useSession } from '../ui.tsx';
+import { Badge, Empty, ErrorNote, Loading, Page, TableWrap, Time, useLoad, useSession } from '../ui.tsx';
 import type { CaseRow } from './Cases.tsx';
 
 interface Row {
@@ -60,7 +60,7 @@ export function StatementsPage() {
       {loading && !data ? <Loading /> : null}
       {data && data.length === 0 ? <Empty>No vulnerabilities to state on.</Empty> : null}
       {data && data.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label="My statements">
           <table>
             <caption className="visually-hidden">My statements</caption>
             <thead>
@@ -93,7 +93,7 @@ export function StatementsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
     </Page>
   );

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { get, post } from '../api.ts';
 import { humanSize, RM_ACTION_LABELS, RM_STATES } from '../format.ts';
 import { Link, navigate } from '../router.tsx';
-import { Badge, Empty, ErrorNote, Loading, Page, Section, Time, useAction, useLoad } from '../ui.tsx';
+import { Badge, Empty, ErrorNote, Loading, Page, Section, TableWrap, Time, useAction, useLoad } from '../ui.tsx';
 
 interface InboxRow {
   id: string;
@@ -75,7 +75,7 @@ export function TriagePage() {
       {loading && !data ? <Loading /> : null}
       {data && data.length === 0 ? <Empty>No reports match.</Empty> : null}
       {data && data.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label="Reports">
           <table>
             <caption className="visually-hidden">Reports</caption>
             <thead>
@@ -109,7 +109,7 @@ export function TriagePage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
     </Page>
   );
