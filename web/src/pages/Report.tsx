@@ -85,12 +85,12 @@ export function ReportPage() {
           <h2 id="policy-h">How we coordinate</h2>
           <ul>
             <li>
-              We acknowledge every report within two working days and tell you whether we take it on. You can follow it and talk
-              to us through a private link; no account is needed.
+              You get an acknowledgement by email at once, with a private link to follow your report and talk to us; no account is
+              needed. We tell you through it whether we take the report on.
             </li>
             <li>
-              We contact the affected vendors in confidence and agree one public release date with them: by default{' '}
-              <strong>90 days</strong>, sooner when fixes are ready, and at once when the issue is exploited or becomes public.
+              We contact the affected vendors in confidence and agree one public release date with them (an embargo, usually at
+              most 90 days), sooner when fixes are ready, and at once when the issue is exploited or becomes public.
             </li>
             <li>
               Tell us when you plan to publish. We will not hold you to a date you have not agreed to, and we keep you informed of
