@@ -3,12 +3,13 @@
 // vendors and proposes an embargo, each vendor (in its own browser context) acknowledges, accepts
 // and states its status, and messages go back and forth under TLP labels. Every page visited is
 // checked with axe-core (any violation fails) and must not trip the Content-Security-Policy;
-// screenshots of each page go to docs/screenshots/ (desktop 1280×800, and a phone pass at 390×844).
+// screenshots of each page are taken (desktop 1280×800, and a phone pass at 390×844) for docs/screenshots/.
 // Without /usr/bin/chromium the suite is skipped, and scripts/test.mjs says so.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { Secret, TOTP } from 'otpauth';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, startServerProcess } from '../support/process.ts';
@@ -17,13 +18,17 @@ const CHROMIUM = process.env.VILLAGE_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED test/e2e: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
-const SHOTS = path.resolve('docs', 'screenshots');
+// Every run takes the screenshots; they replace the committed ones in docs/screenshots/ only with
+// VILLAGE_UPDATE_SCREENSHOTS=1 (dates and names change every run, so an ordinary run leaves the tree clean).
+const SHOTS =
+  process.env.VILLAGE_UPDATE_SCREENSHOTS === '1' ? path.resolve('docs', 'screenshots') : path.resolve('.tmp', 'screenshots');
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
 let server: ServerProcess;
+let baseURL: string;
 let browser: Browser;
 let dataDir: string;
 const logins: Record<string, { email: string; password: string }> = {};
@@ -31,7 +36,7 @@ const logins: Record<string, { email: string; password: string }> = {};
 const problems: string[] = [];
 
 async function newContext(viewport = DESKTOP): Promise<BrowserContext> {
-  const ctx = await browser.newContext({ viewport, baseURL: server.url, timezoneId: 'Europe/Brussels', locale: 'en-GB' });
+  const ctx = await browser.newContext({ viewport, baseURL, timezoneId: 'Europe/Brussels', locale: 'en-GB' });
   ctx.setDefaultTimeout(15_000);
   ctx.on('page', (p) => watch(p));
   return ctx;
@@ -76,16 +81,24 @@ async function signIn(page: Page, who: string) {
   await page.getByLabel('Email').fill(l.email);
   await page.getByLabel('Password').fill(l.password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
 }
 
 describe.skipIf(!hasChromium)('the main story in Chromium', () => {
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'village-e2e-'));
+    // The browser uses http://localhost:<port>: passkeys need a domain name as relying-party id, not an IP address.
     server = await startServerProcess(
-      { VILLAGE_DATA_DIR: dataDir, VILLAGE_DEMO: '1', VILLAGE_COOKIE_SECURE: '0', VILLAGE_LOG_LEVEL: 'warn' },
+      (port) => ({
+        VILLAGE_PUBLIC_URL: `http://localhost:${port}`,
+        VILLAGE_DATA_DIR: dataDir,
+        VILLAGE_DEMO: '1',
+        VILLAGE_COOKIE_SECURE: '0',
+        VILLAGE_LOG_LEVEL: 'warn',
+      }),
       120_000,
     );
+    baseURL = server.url.replace('127.0.0.1', 'localhost');
     for (const line of fs.readFileSync(path.join(dataDir, 'demo-logins.txt'), 'utf8').trim().split('\n')) {
       const [, email, password] = line.split('\t');
       if (email && password)
@@ -310,6 +323,55 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await page.goto('/account');
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
     await look(page, '12-account-security');
+    await ctx.close();
+  });
+
+  it('a user sets up an authenticator app and a passkey, then signs in with each', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    // A virtual authenticator (Chromium's WebAuthn domain of the DevTools protocol) stands in for a security key.
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    await signIn(page, 'coordinator');
+    await page.goto('/account');
+    await page.getByLabel('Name for the new passkey').fill('Test laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('button', { name: 'Remove Test laptop' }).waitFor();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('#totp code.secret').textContent()) ?? '';
+    await page.getByLabel('Code from the app').fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate());
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('Your recovery codes.').waitFor();
+    const recovery = (await page.locator('.codes code').first().textContent()) ?? '';
+    await look(page, '13-account-second-factors');
+
+    // Password, then the second factor (a recovery code: the app's code was just used).
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    const l = logins.coordinator as { email: string; password: string };
+    await page.getByLabel('Email').fill(l.email);
+    await page.getByLabel('Password').fill(l.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByLabel('Authentication code').waitFor();
+    await look(page, '14-sign-in-second-factor');
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await page.getByLabel('Recovery code').fill(recovery);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+
+    // A passkey alone (a discoverable credential: no email needed).
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+    expect(await page.getByText('Cora Coordinator').count()).toBeGreaterThan(0);
     await ctx.close();
   });
 
