@@ -9,6 +9,8 @@ export function navigate(to: string, replace = false): void {
   else history.pushState(null, '', to);
   for (const l of listeners) l();
   window.scrollTo(0, 0);
+  // Keyboard and screen-reader users land on the new page's content, as after a full page load.
+  requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }));
 }
 
 export function useLocation(): { path: string; search: URLSearchParams } {
