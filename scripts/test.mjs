@@ -23,9 +23,9 @@ function step(title, cmd, args, env = {}) {
   return r.status === 0;
 }
 
-function vitest(title, env, more = []) {
+function vitest(title, env, more = [], name = env.VILLAGE_TEST_ENGINE) {
   fs.mkdirSync('.tmp', { recursive: true });
-  const report = path.join('.tmp', `vitest-${env.VILLAGE_TEST_ENGINE}.json`);
+  const report = path.join('.tmp', `vitest-${name}.json`);
   fs.rmSync(report, { force: true });
   step(
     title,
@@ -66,7 +66,15 @@ if (!fs.existsSync(CHROMIUM)) {
   skips.push(`browser tests (test/e2e): no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
 }
 
-vitest('tests on the embedded database (PGlite)', { VILLAGE_TEST_ENGINE: 'pglite' });
+// The browser tests get a run of their own after the others (a browser and a server process
+// compete for the CPU with timing-sensitive suites), unless the command line picks the files.
+const ownBrowserRun = extraArgs.length === 0;
+vitest(
+  'tests on the embedded database (PGlite)',
+  { VILLAGE_TEST_ENGINE: 'pglite' },
+  ownBrowserRun ? ['--exclude', 'test/e2e/**'] : [],
+);
+if (ownBrowserRun) vitest('browser tests (Chromium, embedded database)', { VILLAGE_TEST_ENGINE: 'pglite' }, ['test/e2e'], 'e2e');
 
 if (process.env.VILLAGE_TEST_DATABASE_URL) {
   // The browser tests run once, on the embedded database, above.
