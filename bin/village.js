@@ -44,6 +44,19 @@ async function bundle() {
   }
 }
 
+// The web UI (web/ → dist/web), rebuilt with Vite when a file under web/ is newer. A server
+// without it still runs (its pages say the UI is not built), so a failed build is only reported.
+async function buildUi() {
+  if (!fs.existsSync(path.join(root, 'web'))) return;
+  try {
+    const { webStale, buildWeb } = await import('../web/build.mjs');
+    if (webStale(root)) await buildWeb(root);
+  } catch (e) {
+    process.stderr.write(`village: the web UI could not be built: ${e instanceof Error ? e.message : e}\n`);
+  }
+}
+
+if (process.argv[2] === 'serve') await buildUi();
 const bundled = await bundle();
 if (bundled) {
   await import(pathToFileURL(bundled).href);

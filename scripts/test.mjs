@@ -23,11 +23,16 @@ function step(title, cmd, args, env = {}) {
   return r.status === 0;
 }
 
-function vitest(title, env) {
+function vitest(title, env, more = [], name = env.VILLAGE_TEST_ENGINE) {
   fs.mkdirSync('.tmp', { recursive: true });
-  const report = path.join('.tmp', `vitest-${env.VILLAGE_TEST_ENGINE}.json`);
+  const report = path.join('.tmp', `vitest-${name}.json`);
   fs.rmSync(report, { force: true });
-  step(title, bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extraArgs], env);
+  step(
+    title,
+    bin('vitest'),
+    ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...more, ...extraArgs],
+    env,
+  );
   try {
     const r = JSON.parse(fs.readFileSync(report, 'utf8'));
     totals.passed += r.numPassedTests;
@@ -44,13 +49,36 @@ function vitest(title, env) {
 
 if (extraArgs.length === 0) {
   step('type-check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', '.']);
+  step('type-check the web UI (tsc --noEmit -p web)', bin('tsc'), ['--noEmit', '-p', 'web']);
   step('lint (biome)', bin('biome'), ['check', '.']);
 }
 
-vitest('tests on the embedded database (PGlite)', { VILLAGE_TEST_ENGINE: 'pglite' });
+// The web UI is built before the suites, so the browser tests drive what the sources say.
+step('build the web UI (web/ → dist/web)', process.execPath, [
+  '--input-type=module',
+  '-e',
+  "const { buildWeb } = await import('./web/build.mjs'); await buildWeb(process.cwd());",
+]);
+
+// The browser tests (test/e2e) drive Debian's Chromium; without it they skip, and say so.
+const CHROMIUM = process.env.VILLAGE_CHROMIUM ?? '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM)) {
+  skips.push(`browser tests (test/e2e): no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+}
+
+// The browser tests get a run of their own after the others (a browser and a server process
+// compete for the CPU with timing-sensitive suites), unless the command line picks the files.
+const ownBrowserRun = extraArgs.length === 0;
+vitest(
+  'tests on the embedded database (PGlite)',
+  { VILLAGE_TEST_ENGINE: 'pglite' },
+  ownBrowserRun ? ['--exclude', 'test/e2e/**'] : [],
+);
+if (ownBrowserRun) vitest('browser tests (Chromium, embedded database)', { VILLAGE_TEST_ENGINE: 'pglite' }, ['test/e2e'], 'e2e');
 
 if (process.env.VILLAGE_TEST_DATABASE_URL) {
-  vitest('tests on PostgreSQL (VILLAGE_TEST_DATABASE_URL)', { VILLAGE_TEST_ENGINE: 'postgres' });
+  // The browser tests run once, on the embedded database, above.
+  vitest('tests on PostgreSQL (VILLAGE_TEST_DATABASE_URL)', { VILLAGE_TEST_ENGINE: 'postgres' }, ['--exclude', 'test/e2e/**']);
 } else {
   skips.push('PostgreSQL suites: VILLAGE_TEST_DATABASE_URL is not set (.ci/run starts a server and sets it)');
 }

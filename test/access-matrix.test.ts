@@ -16,6 +16,7 @@ import { totpCode } from '../src/crypto/totp.ts';
 import { CommunitySettingsSchema } from '../src/domain/community.ts';
 import { TOKEN_SCOPES } from '../src/domain/policy.ts';
 import { rmAllowed } from '../src/domain/report-states.ts';
+import { UI_CSP, UI_ROUTES } from '../src/http/web.ts';
 import { addParticipant } from '../src/services/cases.ts';
 import { createCommunity, publishNda } from '../src/services/communities.ts';
 import { submitReport, transitionReport } from '../src/services/reports.ts';
@@ -239,6 +240,8 @@ interface Row {
   target?: 'org' | 'user' | 'case';
   /** The success answer is a file download (Content-Disposition: attachment), not JSON. */
   file?: boolean;
+  /** The success answer is the web UI's page (HTML under the UI's Content-Security-Policy), not JSON. */
+  page?: boolean;
   /** Session roles act through a fresh session of a same-role twin user (the row ends sessions or changes credentials). */
   twin?: boolean;
   /** The concrete request for a caller and the target id: URL (default: the route with :id filled in) and body. */
@@ -246,6 +249,20 @@ interface Row {
 }
 
 const ROWS: Row[] = [
+  // The web UI: every page path answers the same public page (what it shows comes from the API,
+  // under the API's rules), including the reporter's mailed link /reply/:token. Its assets are
+  // public files; an unknown one is a 404 problem.
+  ...UI_ROUTES.map(
+    (route): Row => ({
+      method: 'GET',
+      route,
+      expect: everyone(200),
+      page: true,
+      build: () => ({ url: route.replace(':token', ids.replyToken).replace(':id', ids.caseK) }),
+    }),
+  ),
+  { method: 'GET', route: '/assets/:file', expect: everyone(404), build: () => ({ url: '/assets/no-such-file.js' }) },
+
   // Operations
   { method: 'GET', route: '/healthz', expect: everyone(200) },
   { method: 'GET', route: '/readyz', expect: everyone(200) },
@@ -424,13 +441,6 @@ const ROWS: Row[] = [
     route: '/api/v1/reports',
     expect: by(201, 201, 201, 201, 201, 201, 403),
     build: (c) => ({ body: { ...REPORT_INPUT, title: `A report sent as ${c.role}` } }),
-  },
-  // The mailed reply link leads anyone holding it to the API's view of the thread.
-  {
-    method: 'GET',
-    route: '/reply/:token',
-    expect: by(303, 303, 303, 303, 303, 303, 303),
-    build: () => ({ url: `/reply/${ids.replyToken}` }),
   },
   {
     method: 'GET',
@@ -1008,8 +1018,9 @@ describe('access matrix', () => {
       expect(body.type).toBe(DENIAL_TYPE[expected]);
     } else if (row.file) {
       expect(res.headers['content-disposition']).toMatch(/^attachment;/);
-    } else if (expected === 303) {
-      expect(res.headers.location).toMatch(/^\/api\/v1\//);
+    } else if (row.page) {
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.headers['content-security-policy']).toBe(UI_CSP);
     } else {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
     }

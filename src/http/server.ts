@@ -21,6 +21,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { tentRoutes } from './routes/tents.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { webauthnRoutes } from './routes/webauthn.ts';
+import { webRoutes } from './web.ts';
 
 export type App = FastifyInstance;
 
@@ -70,7 +71,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
-    if (!req.url.startsWith('/docs')) {
+    if (!req.url.startsWith('/docs') && !reply.hasHeader('content-security-policy')) {
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
     }
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
@@ -105,15 +106,8 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(ctx, opts.ready ?? (() => true)));
-  // The reporter's private link, as mailed. The web UI will serve its page here; until then it
-  // leads to the API's view of the thread (same origin, so the token stays on this instance).
-  app.get('/reply/:token', { schema: { hide: true } }, async (req, reply) => {
-    const token = (req.params as { token: string }).token;
-    return reply
-      .code(303)
-      .header('location', `/api/v1/reply/${encodeURIComponent(token)}`)
-      .send();
-  });
+  // The web UI (its pages, including the reporter's private link /reply/:token, and its assets).
+  await app.register(webRoutes());
   await app.register(authRoutes(ctx), { prefix: '/api/v1' });
   await app.register(accountRoutes(ctx), { prefix: '/api/v1' });
   await app.register(webauthnRoutes(ctx), { prefix: '/api/v1' });

@@ -22,11 +22,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+/** env may depend on the port chosen (e.g. a public URL on http://localhost:<port>). */
+export async function startServerProcess(
+  env: Record<string, string> | ((port: number) => Record<string, string>),
+  timeoutMs = 60_000,
+): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['bin/village.js', 'serve'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', VILLAGE_PUBLIC_URL: url, ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      VILLAGE_PUBLIC_URL: url,
+      ...(typeof env === 'function' ? env(port) : env),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

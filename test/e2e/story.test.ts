@@ -1,0 +1,407 @@
+// The main story in a real browser (Debian's Chromium through playwright-core): a researcher
+// reports through the intake form, the coordinator triages it and opens a case, invites three
+// vendors and proposes an embargo, each vendor (in its own browser context) acknowledges, accepts
+// and states its status, and messages go back and forth under TLP labels. Every page visited is
+// checked with axe-core (any violation fails) and must not trip the Content-Security-Policy;
+// screenshots of each page are taken (desktop 1280×800, and a phone pass at 390×844) for docs/screenshots/.
+// Without /usr/bin/chromium the suite is skipped, and scripts/test.mjs says so.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { Secret, TOTP } from 'otpauth';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerProcess, startServerProcess } from '../support/process.ts';
+
+const CHROMIUM = process.env.VILLAGE_CHROMIUM ?? '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`SKIPPED test/e2e: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+// Every run takes the screenshots; they replace the committed ones in docs/screenshots/ only with
+// VILLAGE_UPDATE_SCREENSHOTS=1 (dates and names change every run, so an ordinary run leaves the tree clean).
+const SHOTS =
+  process.env.VILLAGE_UPDATE_SCREENSHOTS === '1' ? path.resolve('docs', 'screenshots') : path.resolve('.tmp', 'screenshots');
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+let server: ServerProcess;
+let baseURL: string;
+let browser: Browser;
+let dataDir: string;
+const logins: Record<string, { email: string; password: string }> = {};
+/** CSP violations and page errors seen by any page: the test fails on any. */
+const problems: string[] = [];
+
+async function newContext(viewport = DESKTOP): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ viewport, baseURL, timezoneId: 'Europe/Brussels', locale: 'en-GB' });
+  ctx.setDefaultTimeout(15_000);
+  ctx.on('page', (p) => watch(p));
+  return ctx;
+}
+
+function watch(page: Page) {
+  page.on('console', (m) => {
+    if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+}
+
+/** axe-core on the page as it is now; fails with every violation listed. */
+async function checkA11y(page: Page, what: string) {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const w = window as unknown as { axe: { run(c: Document, o: object): Promise<{ violations: unknown[] }> } };
+    const r = await w.axe.run(document, { resultTypes: ['violations'] });
+    return (r.violations as Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }>).map(
+      (v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    );
+  });
+  expect(violations, `axe-core violations on ${what}`).toEqual([]);
+}
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Visit-time checks for a page: accessibility and a screenshot. */
+async function look(page: Page, name: string) {
+  await page.waitForLoadState('networkidle');
+  await checkA11y(page, name);
+  await shot(page, name);
+}
+
+async function signIn(page: Page, who: string) {
+  const l = logins[who];
+  if (!l) throw new Error(`no demo login for ${who}`);
+  await page.goto('/sign-in');
+  await page.getByLabel('Email').fill(l.email);
+  await page.getByLabel('Password').fill(l.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+}
+
+describe.skipIf(!hasChromium)('the main story in Chromium', () => {
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'village-e2e-'));
+    // The browser uses http://localhost:<port>: passkeys need a domain name as relying-party id, not an IP address.
+    server = await startServerProcess(
+      (port) => ({
+        VILLAGE_PUBLIC_URL: `http://localhost:${port}`,
+        VILLAGE_DATA_DIR: dataDir,
+        VILLAGE_DEMO: '1',
+        VILLAGE_COOKIE_SECURE: '0',
+        VILLAGE_LOG_LEVEL: 'warn',
+      }),
+      120_000,
+    );
+    baseURL = server.url.replace('127.0.0.1', 'localhost');
+    for (const line of fs.readFileSync(path.join(dataDir, 'demo-logins.txt'), 'utf8').trim().split('\n')) {
+      const [, email, password] = line.split('\t');
+      if (email && password)
+        logins[email.split('@')[0] === 'psirt' ? (email.split('@')[1] ?? '') : (email.split('@')[0] ?? '')] = { email, password };
+    }
+    fs.mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      // playwright-core gives each launch a fresh temporary profile (--user-data-dir) of its own.
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  let replyPath = '';
+  let caseUrl = '';
+  const releaseLocal = new Date(Date.now() + 30 * 86_400_000);
+  // datetime-local wants the browser's local time (Europe/Brussels): format it there.
+  const releaseInput = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'Europe/Brussels',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  })
+    .format(new Date(Date.UTC(releaseLocal.getUTCFullYear(), releaseLocal.getUTCMonth(), releaseLocal.getUTCDate(), 14, 0)))
+    .replace(' ', 'T');
+
+  it('a researcher reports a vulnerability through the intake form and reaches the private report page', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    const res = await page.goto('/report');
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.getByRole('heading', { name: 'How we coordinate' }).waitFor();
+    await look(page, '01-report-form');
+    await page.getByLabel('Title').fill('Pre-auth heap overflow in WPA handshake parsing');
+    await page
+      .getByLabel('Description')
+      .fill(
+        'A crafted EAPOL-Key frame overflows a heap buffer in the 4-way handshake parser.\nAffects access points and clients.',
+      );
+    await page.getByLabel('Vendor').fill('Acme Networks');
+    await page.getByLabel('Product', { exact: true }).fill('AcmeOS wireless stack');
+    await page.getByLabel('Email').fill('rita@research.example');
+    await page.getByLabel('Credit me as').fill('Rita Researcher');
+    await page
+      .locator('#r-files')
+      .setInputFiles({ name: 'poc.txt', mimeType: 'text/plain', buffer: Buffer.from('proof of concept\n') });
+    await page.getByRole('button', { name: 'Send the report' }).click();
+    await page.getByRole('heading', { name: /your report is in/ }).waitFor();
+    await look(page, '02-report-submitted');
+    await page.getByRole('link', { name: 'Open my report' }).click();
+    await page.getByRole('heading', { name: 'Conversation with the coordinator' }).waitFor();
+    replyPath = new URL(page.url()).pathname;
+    expect(replyPath).toMatch(/^\/reply\//);
+    await look(page, '03-reporter-private-page');
+    await ctx.close();
+  });
+
+  it('the coordinator signs in, triages the report and opens a case', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await page.goto('/sign-in');
+    await look(page, '04-sign-in');
+    await signIn(page, 'operator');
+    await page.goto('/triage');
+    await page.getByRole('link', { name: /Pre-auth heap overflow/ }).waitFor();
+    await look(page, '05-triage-inbox');
+    await page.getByRole('link', { name: /Pre-auth heap overflow/ }).click();
+    await page.getByRole('heading', { name: 'Possible duplicates' }).waitFor();
+    await page.getByLabel('Write to the reporter').fill('Thank you. We have reproduced it and will contact the vendors.');
+    await page.getByRole('button', { name: 'Send to the reporter' }).click();
+    await page.getByText('We have reproduced it').waitFor();
+    await page.getByRole('button', { name: 'Validate', exact: true }).click();
+    await page.getByRole('button', { name: 'Open a case' }).waitFor();
+    await look(page, '06-triage-report');
+    await page.getByLabel('Case title').fill('WPA handshake heap overflow (multi-vendor)');
+    await page.getByRole('button', { name: 'Open a case' }).click();
+    await page.getByRole('heading', { name: /WPA handshake heap overflow \(multi-vendor\)/ }).waitFor();
+    caseUrl = new URL(page.url()).pathname;
+    expect(caseUrl).toMatch(/^\/cases\//);
+    await ctx.close();
+  });
+
+  it('the coordinator invites three vendors, adds the vulnerability and proposes an embargo', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await signIn(page, 'operator');
+    await page.goto(caseUrl);
+    for (const [vendor, ceiling] of [
+      ['Acme Networks', 'AMBER'],
+      ['Globex Wireless', 'AMBER+STRICT'],
+      ['Initech Systems', 'RED'],
+    ]) {
+      await page.getByLabel('Organization').selectOption({ label: `${vendor} (vendor)` });
+      await page.getByLabel('TLP ceiling').selectOption(ceiling as string);
+      await page.getByRole('button', { name: 'Invite' }).click();
+      await page.getByRole('rowheader', { name: vendor }).waitFor();
+    }
+    await page.getByLabel('Title', { exact: true }).fill('Heap overflow in EAPOL-Key parsing');
+    await page.getByLabel('CVE id').fill('CVE-2026-10001');
+    await page.getByLabel('CWE ids').fill('CWE-122');
+    await page.getByLabel('CVSS 3.1 vector').fill('CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H');
+    await page.getByRole('button', { name: 'Add vulnerability' }).click();
+    await page.getByText('CVSS 3.1 8.8').waitFor();
+    await page.getByLabel('Propose a release date').fill(releaseInput);
+    await page.getByRole('button', { name: 'Propose', exact: true }).click();
+    await page.getByText(/proposes releasing on/).waitFor();
+    await page.getByLabel('Subject').fill('Briefing');
+    await page.getByLabel('TLP label', { exact: true }).first().selectOption('AMBER');
+    await page
+      .getByRole('textbox', { name: 'Message', exact: true })
+      .fill('Details of the overflow and the proof of concept are attached. Please confirm.');
+    await page.getByRole('button', { name: 'Send message' }).click();
+    await page.getByText('Details of the overflow').waitFor();
+    await ctx.close();
+  });
+
+  it('each vendor, in its own browser, acknowledges, accepts the embargo, states its status and writes', async () => {
+    const vendors: Array<[string, string, string]> = [
+      ['acme-networks.example', 'fixed', 'GREEN'],
+      ['globex-wireless.example', 'affected', 'AMBER+STRICT'],
+      ['initech-systems.example', 'not_affected', 'RED'],
+    ];
+    for (const [i, [who, status, tlp]] of vendors.entries()) {
+      const ctx = await newContext();
+      const page = await ctx.newPage();
+      await signIn(page, who);
+      await page.goto('/cases');
+      await page.getByRole('link', { name: /WPA handshake heap overflow/ }).click();
+      await page.getByRole('button', { name: 'Acknowledge' }).click();
+      await page.getByRole('button', { name: 'Acknowledge' }).waitFor({ state: 'detached' });
+      const accept = page.getByRole('button', { name: /^Accept (proposal|revision)$/ });
+      if (await accept.count()) {
+        await accept.click();
+        await page
+          .getByText('Your organization has answered.')
+          .or(page.getByText('Active', { exact: true }))
+          .first()
+          .waitFor();
+      }
+      const form = page.locator('form.statement');
+      await form.getByLabel('Status').selectOption(status);
+      if (status === 'fixed' || status === 'affected') await form.getByLabel('Fixed versions').fill('4.2.1');
+      await form.getByLabel('Public statement').fill(`Our statement on CVE-2026-10001 (${status}).`);
+      await form.getByRole('button', { name: 'Save statement' }).click();
+      await page
+        .getByRole('table', { name: /Statements/ })
+        .getByText(/Fixed|Affected|Not affected/)
+        .first()
+        .waitFor();
+      await page.getByLabel('Subject').fill(`Status from ${who}`);
+      await page.getByLabel('TLP label', { exact: true }).first().selectOption(tlp);
+      await page.getByRole('textbox', { name: 'Message', exact: true }).fill(`We are on it (${status}).`);
+      await page.getByRole('button', { name: 'Send message' }).click();
+      await page.locator('#messages ol').getByText(`We are on it (${status}).`).waitFor();
+      if (i === 0) {
+        await look(page, '07-vendor-case');
+        await page.goto('/statements');
+        await page.getByRole('table', { name: 'My statements' }).waitFor();
+        await look(page, '08-vendor-my-statements');
+        await page.goto('/cases');
+        await page.getByRole('link', { name: /WPA handshake heap overflow/ }).waitFor();
+        await look(page, '09-vendor-my-cases');
+      }
+      await ctx.close();
+    }
+  });
+
+  it('the coordinator sees the agreed embargo, every statement and every message with its TLP label', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await signIn(page, 'operator');
+    await page.goto(caseUrl);
+    // Every vendor has accepted; the coordinator's acceptance makes the terms active.
+    await page.getByText('Accepted by: Acme Networks, Globex Wireless, Initech Systems').waitFor();
+    await page.getByRole('button', { name: 'Accept proposal' }).click();
+    await page.locator('#embargo').getByText('Active', { exact: true }).first().waitFor();
+    const matrix = page.getByRole('table', { name: /Statements/ });
+    await matrix.waitFor();
+    for (const [vendor, status] of [
+      ['Acme Networks', 'Fixed'],
+      ['Globex Wireless', 'Affected'],
+      ['Initech Systems', 'Not affected'],
+    ] as const) {
+      await matrix
+        .getByRole('row', { name: new RegExp(vendor) })
+        .getByText(status, { exact: true })
+        .waitFor();
+    }
+    await page.locator('#embargo').getByText('Active', { exact: true }).first().waitFor();
+    await page.getByText('We are on it (not_affected).').waitFor();
+    const labels = await page.locator('#messages ol .tlp').allTextContents();
+    expect(new Set(labels)).toEqual(new Set(['TLP:AMBER', 'TLP:GREEN', 'TLP:AMBER+STRICT', 'TLP:RED']));
+    // The official colours: TLP:RED is FF2B2B on black.
+    const red = page.locator('#messages .tlp-red').first();
+    expect(await red.evaluate((e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor])).toEqual([
+      'rgb(255, 43, 43)',
+      'rgb(0, 0, 0)',
+    ]);
+    // Dates: the viewer's zone, UTC on hover.
+    expect(await page.locator('time').first().getAttribute('title')).toMatch(/UTC$/);
+    await look(page, '10-coordinator-case');
+    await page.goto('/cases');
+    await page.getByRole('link', { name: /WPA handshake heap overflow/ }).waitFor();
+    await look(page, '11-coordinator-dashboard');
+    await page.goto('/account');
+    await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+    await look(page, '12-account-security');
+    await ctx.close();
+  });
+
+  it('a user sets up an authenticator app and a passkey, then signs in with each', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    // A virtual authenticator (Chromium's WebAuthn domain of the DevTools protocol) stands in for a security key.
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    await signIn(page, 'coordinator');
+    await page.goto('/account');
+    await page.getByLabel('Name for the new passkey').fill('Test laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('button', { name: 'Remove Test laptop' }).waitFor();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('#totp code.secret').textContent()) ?? '';
+    await page.getByLabel('Code from the app').fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate());
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('Your recovery codes.').waitFor();
+    const recovery = (await page.locator('.codes code').first().textContent()) ?? '';
+    await look(page, '13-account-second-factors');
+
+    // Password, then the second factor (a recovery code: the app's code was just used).
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    const l = logins.coordinator as { email: string; password: string };
+    await page.getByLabel('Email').fill(l.email);
+    await page.getByLabel('Password').fill(l.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByLabel('Authentication code').waitFor();
+    await look(page, '14-sign-in-second-factor');
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await page.getByLabel('Recovery code').fill(recovery);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+
+    // A passkey alone (a discoverable credential: no email needed).
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+    expect(await page.getByText('Cora Coordinator').count()).toBeGreaterThan(0);
+    await ctx.close();
+  });
+
+  it('the pages work on a phone', async () => {
+    const ctx = await newContext(PHONE);
+    const page = await ctx.newPage();
+    await page.goto('/report');
+    await page.getByRole('heading', { name: 'How we coordinate' }).waitFor();
+    await look(page, 'phone-01-report-form');
+    await page.goto(replyPath);
+    await page.getByRole('heading', { name: 'Conversation with the coordinator' }).waitFor();
+    await look(page, 'phone-02-reporter-private-page');
+    await signIn(page, 'operator');
+    await page.goto(caseUrl);
+    await page.getByRole('table', { name: /Statements/ }).waitFor();
+    await look(page, 'phone-03-coordinator-case');
+    // Nothing wider than the screen except scrollable tables.
+    const wide = await page.evaluate(() => {
+      const limit = document.documentElement.clientWidth;
+      if (document.documentElement.scrollWidth <= limit) return [];
+      return [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > limit + 1 && !e.closest('.table-wrap'))
+        .slice(0, 8)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`);
+    });
+    expect(wide, 'elements wider than the phone screen').toEqual([]);
+    await ctx.close();
+  });
+
+  it('no page tripped the Content-Security-Policy or threw', () => {
+    expect(problems).toEqual([]);
+  });
+});

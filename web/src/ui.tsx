@@ -1,0 +1,171 @@
+// Shared pieces: loading data, running actions, dates, TLP badges, state badges, errors.
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import { ApiError } from './api.ts';
+import { formatLocal, formatRelative, formatUtc } from './format.ts';
+import { TLP_SHARING, type TlpLabel, tlpClass } from './tlp.ts';
+
+export interface Me {
+  user: {
+    id: string;
+    orgId: string;
+    email: string;
+    displayName: string;
+    orgRole: string;
+    isOperator: boolean;
+    totpEnabled: boolean;
+  };
+  organization: { id: string; slug: string; name: string; kind: string };
+  csrfToken: string | null;
+}
+
+export const SessionContext = createContext<{ me: Me | null; refresh: () => Promise<void> }>({
+  me: null,
+  refresh: async () => {},
+});
+export const useSession = () => useContext(SessionContext);
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.text;
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]) {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loading, setLoading] = useState(true);
+  const fnRef = useRef(fn);
+  fnRef.current = fn;
+  const reload = useCallback(async () => {
+    setLoading(true);
+    try {
+      setData(await fnRef.current());
+      setError(undefined);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, []);
+  // Reload when what the caller names changes (compared by value).
+  const key = JSON.stringify(deps);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: key stands for the caller's dependencies
+  useEffect(() => {
+    void reload();
+  }, [reload, key]);
+  return { data, error, loading, reload };
+}
+
+/** Runs an action with a busy flag and a readable error; returns true when it succeeded. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = useCallback(async (fn: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      setError(errorText(e));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { run, busy, error, setError };
+}
+
+export function Page({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  useEffect(() => {
+    document.title = `${title} · Village`;
+  }, [title]);
+  return (
+    <>
+      <div className="page-head">
+        <h1>{title}</h1>
+        {actions ? <div className="page-actions">{actions}</div> : null}
+      </div>
+      {children}
+    </>
+  );
+}
+
+/** A date in the viewer's time zone; UTC on hover. */
+export function Time({ iso, relative = false }: { iso: string | null | undefined; relative?: boolean }) {
+  if (!iso) return <span className="muted">—</span>;
+  return (
+    <time dateTime={iso} title={formatUtc(iso)}>
+      {relative ? `${formatRelative(iso)} (${formatLocal(iso)})` : formatLocal(iso)}
+    </time>
+  );
+}
+
+export function TlpBadge({ label }: { label: string }) {
+  const sharing = TLP_SHARING[label as TlpLabel];
+  return (
+    <span className={`tlp ${tlpClass(label)}`} title={sharing}>
+      TLP:{label}
+    </span>
+  );
+}
+
+export function Badge({ kind = 'neutral', children, title }: { kind?: string; children: ReactNode; title?: string }) {
+  return (
+    <span className={`badge badge-${kind}`} title={title}>
+      {children}
+    </span>
+  );
+}
+
+export function ErrorNote({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p className="error" role="alert">
+      {typeof error === 'string' ? error : errorText(error)}
+    </p>
+  );
+}
+
+export function Loading({ what = 'Loading' }: { what?: string }) {
+  return (
+    <p className="muted" aria-live="polite">
+      {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="empty">{children}</p>;
+}
+
+export function Section({
+  id,
+  title,
+  children,
+  actions,
+}: {
+  id: string;
+  title: string;
+  children: ReactNode;
+  actions?: ReactNode;
+}) {
+  return (
+    <section className="card" aria-labelledby={`${id}-h`} id={id}>
+      <div className="card-head">
+        <h2 id={`${id}-h`}>{title}</h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+/** A wide table that scrolls sideways on a small screen; focusable so the keyboard can scroll it. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
+    <section className="table-wrap" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}
