@@ -75,6 +75,16 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * pg-boss fetches due jobs by priority (highest first), then by creation. An earlier deadline is a
+ * higher priority: minus the seconds since 2025 (int4 holds that for some 68 years).
+ */
+const PRIORITY_EPOCH_MS = Date.UTC(2025, 0, 1);
+export function deadlinePriority(runAt: Date): number {
+  const s = Math.floor((runAt.getTime() - PRIORITY_EPOCH_MS) / 1000);
+  return -Math.max(0, Math.min(2_147_483_647, s));
+}
+
 function positive(value: number | undefined, fallback: number, what: string, min = 0): number {
   const v = value ?? fallback;
   if (!Number.isFinite(v) || v <= 0 || v < min) throw new Error(`${what} must be positive and at least ${min}`);
@@ -104,6 +114,7 @@ interface Registered {
   name: string;
   handler: JobHandler<unknown>;
   pollMs: number;
+  concurrency: number;
   busy: number;
   wakeup: Wakeup;
 }
@@ -164,7 +175,9 @@ class PgBossJobQueue implements JobQueue {
       opts.pollingIntervalSeconds === undefined
         ? this.pollMs
         : positive(opts.pollingIntervalSeconds, 2, 'pollingIntervalSeconds', 0.05) * 1000;
-    this.queues.set(name, { name, handler: handler as JobHandler<unknown>, pollMs, busy: 0, wakeup: new Wakeup() });
+    const concurrency =
+      opts.concurrency === undefined ? this.concurrency : Math.floor(positive(opts.concurrency, 4, 'concurrency', 1));
+    this.queues.set(name, { name, handler: handler as JobHandler<unknown>, pollMs, concurrency, busy: 0, wakeup: new Wakeup() });
   }
 
   start(): Promise<void> {
@@ -227,6 +240,7 @@ class PgBossJobQueue implements JobQueue {
       id,
       db: { executeSql },
       startAfter: opts.runAt,
+      ...(opts.deadlineOrder && opts.runAt ? { priority: deadlinePriority(opts.runAt) } : {}),
       retryLimit: opts.retryLimit ?? DEFAULT_RETRY_LIMIT,
       retryDelay: this.retryDelaySeconds,
       retryBackoff: true,
@@ -278,7 +292,7 @@ class PgBossJobQueue implements JobQueue {
 
   private async workLoop(q: Registered): Promise<void> {
     while (!this.stopRequested) {
-      const free = this.concurrency - q.busy;
+      const free = q.concurrency - q.busy;
       if (free > 0) {
         // pg-boss's fetch swallows database errors and returns no jobs: the loop just polls again.
         let jobs: PgBoss.JobWithMetadata<unknown>[] = [];

@@ -14,6 +14,11 @@ export interface EnqueueOptions {
   runAt?: Date;
   /** Retries after the first attempt, with exponential backoff (default 5). */
   retryLimit?: number;
+  /**
+   * Among due jobs of one name, which are fetched first: those due earliest (a backlog drains in
+   * deadline order), rather than those enqueued first.
+   */
+  deadlineOrder?: boolean;
 }
 
 export interface JobContext<T> {
@@ -36,6 +41,8 @@ export type JobHandler<T = unknown> = (job: JobContext<T>) => Promise<void>;
 export interface RegisterOptions {
   /** How often this job's queue is polled when idle (default: the queue's polling interval). */
   pollingIntervalSeconds?: number;
+  /** How many of this job run at once in one process (default: the queue's concurrency). */
+  concurrency?: number;
 }
 
 export interface JobQueue {

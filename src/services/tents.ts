@@ -77,7 +77,16 @@ export async function listTents(ctx: AppContext, actor: UserActor, rel: CaseRela
 }
 
 async function enqueueOpening(ctx: AppContext, trx: Kysely<DB>, caseId: string, tentId: string, at: Date): Promise<void> {
-  await ctx.jobs.enqueue(trx, TENT_OPEN_JOB, { caseId, tentId }, { key: `${caseId}:${tentId}:${at.toISOString()}`, runAt: at });
+  await ctx.jobs.enqueue(
+    trx,
+    TENT_OPEN_JOB,
+    { caseId, tentId },
+    {
+      key: `${caseId}:${tentId}:${at.toISOString()}`,
+      runAt: at,
+      deadlineOrder: true,
+    },
+  );
 }
 
 /** The community's default tents for a new case (nothing when the case has no community). */
@@ -265,6 +274,9 @@ export async function openTentTx(
   now: Date,
   early: { by: string; reason: string; meta: RequestMeta } | null,
 ): Promise<boolean> {
+  // Openings of one case are taken one at a time (lock order: the case row, then its tents), so
+  // two tents opening together never race to bring in the same organization.
+  await trx.selectFrom('cases').select('id').where('id', '=', caseId).forUpdate().executeTakeFirst();
   const opened = await trx
     .updateTable('case_tents')
     .set({
@@ -496,6 +508,7 @@ async function tentOrganizations(
 /** Opens one tent if its time has come (the job, and the sweep). */
 export async function openIfDue(ctx: AppContext, trx: Kysely<DB>, caseId: string, tentId: string): Promise<boolean> {
   const now = ctx.clock.now();
+  await trx.selectFrom('cases').select('id').where('id', '=', caseId).forUpdate().executeTakeFirst();
   const row = await trx
     .selectFrom('case_tents')
     .select(['scheduled_at', 'opened_at'])
@@ -531,6 +544,7 @@ export function registerTentJobs(ctx: AppContext): void {
     async (job) => {
       await job.once((trx) => openIfDue(ctx, trx, job.data.caseId, job.data.tentId));
     },
-    { pollingIntervalSeconds: 0.2 },
+    // Tents open on time: the queue is polled often, and several openings (of different cases) run at once.
+    { pollingIntervalSeconds: 0.2, concurrency: 8 },
   );
 }
