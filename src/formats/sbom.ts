@@ -58,6 +58,8 @@ export interface ParsedSbom {
   /** Per component: the index of its parent on one shortest path from the product; -1 for direct ones. */
   parent: Int32Array;
   edgeCount: number;
+  /** The dependency graph: (from, to) component index pairs, -1 being the product. */
+  edges: Int32Array;
   warnings: string[];
 }
 
@@ -209,6 +211,11 @@ class Builder {
         `dependency cycle: ${cycle.map((i) => (components[i] as SbomComponent).ref ?? (components[i] as SbomComponent).purl).join(' → ')}`,
       );
     const root = this.root ? { name: this.root.name ?? 'product', version: this.root.version, purl: this.root.purl } : null;
+    const edges = new Int32Array(fromList.length * 2);
+    for (let e = 0; e < fromList.length; e++) {
+      edges[2 * e] = fromList[e] as number;
+      edges[2 * e + 1] = toList[e] as number;
+    }
     return {
       format: this.format,
       specVersion: this.specVersion,
@@ -217,6 +224,7 @@ class Builder {
       depth,
       parent,
       edgeCount: fromList.length,
+      edges,
       warnings,
     };
   }

@@ -16,6 +16,7 @@ import { caseStateRoutes } from './routes/case-state.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
+import { productRoutes, sbomUploadRoutes } from './routes/products.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { webauthnRoutes } from './routes/webauthn.ts';
@@ -121,5 +122,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(caseRoutes(ctx), { prefix: '/api/v1' });
   await app.register(caseStateRoutes(ctx), { prefix: '/api/v1' });
   await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(productRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }

@@ -1,6 +1,7 @@
 // Kysely table types; they mirror src/store/migrations/*.sql.
 import type { ColumnType, Generated } from 'kysely';
 import type { CasesDB } from './schema-cases.ts';
+import type { SbomsDB } from './schema-sboms.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -179,7 +180,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB {
+export interface DB extends CasesDB, SbomsDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;

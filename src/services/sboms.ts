@@ -1,0 +1,234 @@
+// Products and their SBOMs. An SBOM is parsed (streamed) before any transaction starts; then one
+// transaction replaces what that product version ships: the old SBOM's rows go, the new
+// components are interned and inserted in bulk, the audit entry is appended and the job that
+// checks the SBOM against open cases is enqueued. A failure at any point leaves nothing.
+import type { createHash } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import { type AppContext, actorIds, type RequestMeta } from '../context.ts';
+import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
+import { problems } from '../problem.ts';
+import { appendAudit } from '../store/audit.ts';
+import type { DB } from '../store/schema.ts';
+
+export const SBOM_MATCH_JOB = 'sbom.match';
+
+export interface ProductView {
+  id: string;
+  orgId: string;
+  name: string;
+  purl: string | null;
+  createdAt: Date;
+  versions: Array<{ version: string; sbomId: string; components: number; uploadedAt: Date }>;
+}
+
+export async function createProduct(
+  ctx: AppContext,
+  meta: RequestMeta,
+  orgId: string,
+  input: { name: string; purl?: string | undefined },
+): Promise<{ id: string }> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const exists = await trx
+      .selectFrom('products')
+      .select('id')
+      .where('org_id', '=', orgId)
+      .where('name', '=', input.name)
+      .executeTakeFirst();
+    if (exists) throw problems.conflict(`The organization already has a product named "${input.name}".`);
+    const now = ctx.clock.now();
+    const row = await trx
+      .insertInto('products')
+      .values({ org_id: orgId, name: input.name, purl: input.purl ?? null, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await appendAudit(trx, {
+      at: now,
+      ...actorIds(meta),
+      subjectOrgId: orgId,
+      action: 'product.create',
+      objectType: 'product',
+      objectId: row.id,
+      requestId: meta.requestId,
+      details: { name: input.name },
+    });
+    return { id: row.id };
+  });
+}
+
+export async function listProducts(db: Kysely<DB>, orgId: string): Promise<ProductView[]> {
+  const products = await db.selectFrom('products').selectAll().where('org_id', '=', orgId).orderBy('name').execute();
+  if (!products.length) return [];
+  const sboms = await db
+    .selectFrom('sboms')
+    .select(['uid', 'product_id', 'product_version', 'component_count', 'created_at'])
+    .where('org_id', '=', orgId)
+    .orderBy('created_at')
+    .execute();
+  return products.map((p) => ({
+    id: p.id,
+    orgId: p.org_id,
+    name: p.name,
+    purl: p.purl,
+    createdAt: p.created_at,
+    versions: sboms
+      .filter((s) => s.product_id === p.id)
+      .map((s) => ({ version: s.product_version, sbomId: s.uid, components: s.component_count, uploadedAt: s.created_at })),
+  }));
+}
+
+export async function getProduct(db: Kysely<DB>, orgId: string, productId: string): Promise<ProductView> {
+  const all = await listProducts(db, orgId);
+  const p = all.find((x) => x.id === productId);
+  if (!p) throw problems.notFound();
+  return p;
+}
+
+export interface IngestInput {
+  orgId: string;
+  productId: string;
+  version: string;
+  sbom: ParsedSbom;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export interface IngestResult {
+  sbomId: string;
+  replaced: boolean;
+  components: number;
+  direct: number;
+  warnings: string[];
+}
+
+/** The dependency graph as stored in sboms.edges: int32 little-endian (from, to) pairs. */
+const edgesOf = (s: ParsedSbom): Buffer => Buffer.from(s.edges.buffer, s.edges.byteOffset, s.edges.byteLength);
+
+/** Interns package identities and (package, version) pairs; returns the pv id per component. */
+async function internComponents(trx: Kysely<DB>, s: ParsedSbom): Promise<Int32Array> {
+  const pkgs = new Map<string, string>();
+  for (const c of s.components) pkgs.set(c.pkg, c.type);
+  const purls = [...pkgs.keys()];
+  const types = purls.map((p) => pkgs.get(p) as string);
+  // Insert only the missing ones, so the sequence is not spent on conflicts.
+  await sql`
+    INSERT INTO packages (purl, type)
+    SELECT u.purl, u.type FROM unnest(${purls}::text[], ${types}::text[]) AS u(purl, type)
+    WHERE NOT EXISTS (SELECT 1 FROM packages p WHERE p.purl = u.purl)
+    ON CONFLICT (purl) DO NOTHING`.execute(trx);
+  const ids = await sql<{ id: number; purl: string }>`
+    SELECT id, purl FROM packages WHERE purl = ANY(${purls}::text[])`.execute(trx);
+  const pkgId = new Map(ids.rows.map((r) => [r.purl, r.id]));
+  const pairs = new Map<string, [number, string]>();
+  for (const c of s.components) {
+    const id = pkgId.get(c.pkg) as number;
+    pairs.set(`${id}\u0000${c.version ?? ''}`, [id, c.version ?? '']);
+  }
+  const pIds = [...pairs.values()].map((p) => p[0]);
+  const vers = [...pairs.values()].map((p) => p[1]);
+  await sql`
+    INSERT INTO package_versions (package_id, version)
+    SELECT u.p, u.v FROM unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v)
+    WHERE NOT EXISTS (SELECT 1 FROM package_versions x WHERE x.package_id = u.p AND x.version = u.v)
+    ON CONFLICT (package_id, version) DO NOTHING`.execute(trx);
+  const pv = await sql<{ id: number; package_id: number; version: string }>`
+    SELECT x.id, x.package_id, x.version FROM package_versions x
+    JOIN unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v) ON x.package_id = u.p AND x.version = u.v`.execute(trx);
+  const pvId = new Map(pv.rows.map((r) => [`${r.package_id}\u0000${r.version}`, r.id]));
+  const out = new Int32Array(s.components.length);
+  s.components.forEach((c, i) => {
+    out[i] = pvId.get(`${pkgId.get(c.pkg)}\u0000${c.version ?? ''}`) as number;
+  });
+  return out;
+}
+
+const CHUNK = 50_000;
+
+/** Replaces what one product version ships with a parsed SBOM, in one transaction. */
+export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: IngestInput): Promise<IngestResult> {
+  const s = input.sbom;
+  return ctx.db.transaction().execute(async (trx) => {
+    // Uploads of one product are serialised by its row lock.
+    const product = await trx
+      .selectFrom('products')
+      .select(['id', 'org_id'])
+      .where('id', '=', input.productId)
+      .where('org_id', '=', input.orgId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!product) throw problems.notFound();
+    const old = await trx
+      .deleteFrom('sboms')
+      .where('product_id', '=', input.productId)
+      .where('product_version', '=', input.version)
+      .returning('uid')
+      .executeTakeFirst();
+    const pv = await internComponents(trx, s);
+    const now = ctx.clock.now();
+    const direct = s.depth.filter((d) => d === 1).length;
+    const row = await trx
+      .insertInto('sboms')
+      .values({
+        product_id: input.productId,
+        org_id: input.orgId,
+        product_version: input.version,
+        format: s.format,
+        spec_version: s.specVersion,
+        root_name: s.root?.name ?? null,
+        root_purl: s.root?.purl ?? null,
+        component_count: s.components.length,
+        direct_count: direct,
+        edge_count: s.edgeCount,
+        edges: edgesOf(s),
+        warnings: JSON.stringify(s.warnings),
+        sha256: input.sha256,
+        size_bytes: input.sizeBytes,
+        uploaded_by: meta.actor.type === 'user' ? meta.actor.userId : null,
+        created_at: now,
+      })
+      .returning(['id', 'uid'])
+      .executeTakeFirstOrThrow();
+    for (let from = 0; from < s.components.length; from += CHUNK) {
+      const to = Math.min(s.components.length, from + CHUNK);
+      const idx = Array.from({ length: to - from }, (_, k) => from + k);
+      await sql`
+        INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx)
+        SELECT ${row.id}::int4, u.i, u.pv, u.d, u.p
+        FROM unnest(${idx}::int4[], ${Array.from(pv.subarray(from, to))}::int4[], ${Array.from(s.depth.subarray(from, to))}::int4[],
+                    ${Array.from(s.parent.subarray(from, to))}::int4[]) AS u(i, pv, d, p)`.execute(trx);
+    }
+    await appendAudit(trx, {
+      at: now,
+      ...actorIds(meta),
+      subjectOrgId: input.orgId,
+      action: old ? 'sbom.replace' : 'sbom.upload',
+      objectType: 'sbom',
+      objectId: row.uid,
+      requestId: meta.requestId,
+      details: {
+        productId: input.productId,
+        version: input.version,
+        format: s.format,
+        specVersion: s.specVersion,
+        components: s.components.length,
+        sha256: input.sha256,
+      },
+    });
+    await ctx.jobs.enqueue(trx, SBOM_MATCH_JOB, { sbomId: row.uid }, { key: row.uid });
+    return { sbomId: row.uid, replaced: !!old, components: s.components.length, direct, warnings: s.warnings };
+  });
+}
+
+/** Streams bytes through, counting them and hashing them; throws 413 beyond the limit. */
+export async function* measured(
+  source: AsyncIterable<Uint8Array | string>,
+  limit: number,
+  into: { bytes: number; hash: ReturnType<typeof createHash> },
+): AsyncGenerator<Uint8Array | string> {
+  for await (const chunk of source) {
+    const n = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    into.bytes += n;
+    if (into.bytes > limit) throw new SbomError('too-large', `the SBOM is larger than the limit of ${limit} bytes`);
+    into.hash.update(chunk);
+    yield chunk;
+  }
+}
