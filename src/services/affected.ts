@@ -67,11 +67,14 @@ interface Hit {
   org_name: string;
 }
 
-/** The shortest path to each (sbom, idx), from the product, as purls. */
+/**
+ * The shortest path to each (sbom, idx), from the product, as purls. Results come back as one
+ * JSON text (the embedded engine is slow to hand over many rows).
+ */
 export async function pathsFor(db: Kysely<DB>, hits: Array<{ sbom_id: number; idx: number }>): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (!hits.length) return out;
-  const r = await sql<{ sbom_id: number; start_idx: number; step: number; purl: string; version: string }>`
+  const r = await sql<{ t: string }>`
     WITH RECURSIVE walk(sbom_id, start_idx, parent_idx, pv_id, step) AS (
       SELECT c.sbom_id, c.idx, c.parent_idx, c.pv_id, 0
       FROM unnest(${hits.map((h) => h.sbom_id)}::int4[], ${hits.map((h) => h.idx)}::int4[]) AS u(s, i)
@@ -81,19 +84,15 @@ export async function pathsFor(db: Kysely<DB>, hits: Array<{ sbom_id: number; id
       FROM walk w JOIN sbom_components c ON c.sbom_id = w.sbom_id AND c.idx = w.parent_idx
       WHERE w.parent_idx >= 0
     )
-    SELECT w.sbom_id, w.start_idx, w.step, p.purl, pv.version
-    FROM walk w JOIN package_versions pv ON pv.id = w.pv_id JOIN packages p ON p.id = pv.package_id`.execute(db);
-  const steps = new Map<string, Array<[number, string]>>();
-  for (const row of r.rows) {
-    const key = `${row.sbom_id}:${row.start_idx}`;
-    const list = steps.get(key) ?? [];
-    steps.set(key, list);
-    list.push([row.step, withVersion(row.purl, row.version)]);
-  }
-  for (const [key, list] of steps)
+    SELECT coalesce(json_agg(json_build_array(x.sbom_id, x.start_idx, x.path)), '[]')::text AS t FROM (
+      SELECT w.sbom_id, w.start_idx, json_agg(json_build_array(p.purl, pv.version) ORDER BY w.step DESC) AS path
+      FROM walk w JOIN package_versions pv ON pv.id = w.pv_id JOIN packages p ON p.id = pv.package_id
+      GROUP BY w.sbom_id, w.start_idx) x`.execute(db);
+  const rows = JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, Array<[string, string]>]>;
+  for (const [sbom, start, path] of rows)
     out.set(
-      key,
-      list.sort((a, b) => b[0] - a[0]).map((x) => x[1]),
+      `${sbom}:${start}`,
+      path.map(([purl, v]) => withVersion(purl, v)),
     );
   return out;
 }
@@ -118,15 +117,32 @@ export async function whoIsAffected(
   for (const q of queries) {
     const ids = await matchingVersionIds(db, q);
     if (!ids.size) continue;
-    const hits = await sql<Hit>`
-      SELECT DISTINCT ON (c.sbom_id, c.pv_id) c.sbom_id, c.idx, c.depth, c.pv_id, s.uid, s.product_version, s.product_id,
-             s.org_id, pr.name AS product_name, o.name AS org_name
-      FROM sbom_components c
-      JOIN sboms s ON s.id = c.sbom_id
+    // The shallowest occurrence per SBOM and package version, with its place, as one JSON text.
+    const found = await sql<{ t: string }>`
+      SELECT coalesce(json_agg(json_build_array(h.sbom_id, h.idx, h.depth, h.pv_id, s.uid, s.product_version, s.product_id,
+                                                s.org_id, pr.name, o.name)), '[]')::text AS t
+      FROM (SELECT DISTINCT ON (c.sbom_id, c.pv_id) c.sbom_id, c.idx, c.depth, c.pv_id
+            FROM sbom_components c WHERE c.pv_id = ANY(${[...ids.keys()]}::int4[])
+            ORDER BY c.sbom_id, c.pv_id, c.depth, c.idx) h
+      JOIN sboms s ON s.id = h.sbom_id
       JOIN products pr ON pr.id = s.product_id
-      JOIN organizations o ON o.id = s.org_id
-      WHERE c.pv_id = ANY(${[...ids.keys()]}::int4[])
-      ORDER BY c.sbom_id, c.pv_id, c.depth, c.idx`.execute(db);
+      JOIN organizations o ON o.id = s.org_id`.execute(db);
+    const hits = {
+      rows: (JSON.parse(found.rows[0]?.t ?? '[]') as Array<[number, number, number, number, ...string[]]>).map(
+        (x): Hit => ({
+          sbom_id: x[0],
+          idx: x[1],
+          depth: x[2],
+          pv_id: x[3],
+          uid: x[4] as string,
+          product_version: x[5] as string,
+          product_id: x[6] as string,
+          org_id: x[7] as string,
+          product_name: x[8] as string,
+          org_name: x[9] as string,
+        }),
+      ),
+    };
     const paths = opts.paths ? await pathsFor(db, hits.rows) : null;
     for (const h of hits.rows) {
       const path = paths?.get(`${h.sbom_id}:${h.idx}`);
