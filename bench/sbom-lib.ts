@@ -237,12 +237,9 @@ export async function loadTier(
   }
   await sql`SELECT setval('packages_id_seq', (SELECT max(id) FROM packages))`.execute(db);
   await sql`SELECT setval('package_versions_id_seq', (SELECT max(id) FROM package_versions))`.execute(db);
-  // Bulk load without per-row index maintenance and foreign-key triggers; all rebuilt (and the
-  // foreign key validated) at the end.
+  // Bulk load without per-row index maintenance; the indexes are built at the end.
   await sql`DROP INDEX sbom_components_pv_idx`.execute(db);
-  await sql`ALTER TABLE sbom_components DROP CONSTRAINT sbom_components_sbom_id_fkey, DROP CONSTRAINT sbom_components_pkey`.execute(
-    db,
-  );
+  await sql`ALTER TABLE sbom_components DROP CONSTRAINT sbom_components_pkey`.execute(db);
 
   const perProduct = Math.ceil(t.sboms / t.products);
   let entries = 0;
@@ -315,7 +312,6 @@ export async function loadTier(
   await sql`SELECT setval('sboms_id_seq', (SELECT max(id) FROM sboms))`.execute(db);
   const ti = now();
   await sql`ALTER TABLE sbom_components ADD PRIMARY KEY (sbom_id, idx)`.execute(db);
-  await sql`ALTER TABLE sbom_components ADD FOREIGN KEY (sbom_id) REFERENCES sboms (id) ON DELETE CASCADE`.execute(db);
   await sql`CREATE INDEX sbom_components_pv_idx ON sbom_components (pv_id) INCLUDE (sbom_id, idx, depth)`.execute(db);
   await sql`VACUUM ANALYZE`.execute(db);
   log(`  index and VACUUM ANALYZE: ${fmt((now() - ti) / 1000, 1)} s`);

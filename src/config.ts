@@ -33,6 +33,11 @@ const ConfigSchema = z.object({
     .max(24 * 60)
     .default(15),
   VILLAGE_LOGIN_IP_LIMIT: z.coerce.number().int().min(1).max(100000).default(30),
+  VILLAGE_SBOM_SCHEMA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(16 * 1024 * 1024),
   VILLAGE_SBOM_MAX_BYTES: z.coerce
     .number()
     .int()
@@ -80,6 +85,8 @@ export type Config = {
   bodyLimitBytes: number;
   /** Largest SBOM upload (streamed, never buffered whole). */
   sbomMaxBytes: number;
+  /** CycloneDX JSON uploads up to this size are also checked against the schema (0: never). */
+  sbomSchemaMaxBytes: number;
   webauthnRpId: string;
   webauthnRpName: string;
   workers: boolean;
@@ -118,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginIpLimit: e.VILLAGE_LOGIN_IP_LIMIT,
     bodyLimitBytes: e.VILLAGE_BODY_LIMIT_BYTES,
     sbomMaxBytes: e.VILLAGE_SBOM_MAX_BYTES,
+    sbomSchemaMaxBytes: e.VILLAGE_SBOM_SCHEMA_MAX_BYTES,
     webauthnRpId: e.VILLAGE_WEBAUTHN_RP_ID ?? new URL(publicUrl).hostname,
     webauthnRpName: e.VILLAGE_WEBAUTHN_RP_NAME,
     workers: e.VILLAGE_WORKERS,

@@ -74,7 +74,9 @@ export async function sbomImport(config: Config, dir: string, opts: { org?: stri
         const orgId = orgIds.get(org);
         if (!orgId) throw new Error(`no organization with slug "${org}"`);
         const seen = { bytes: 0, hash: createHash('sha256') };
-        const sbom = await parseSbom(measured(createReadStream(file, { highWaterMark: 256 * 1024 }), config.sbomMaxBytes, seen));
+        const sbom = await parseSbom(measured(createReadStream(file, { highWaterMark: 256 * 1024 }), config.sbomMaxBytes, seen), {
+          schemaValidateBytes: config.sbomSchemaMaxBytes,
+        });
         const name = (sbom.root?.name ?? productNameOf(file)).slice(0, 200);
         const version = cleanVersion(sbom.root?.version ?? 'unversioned');
         const existing = await ctx.db

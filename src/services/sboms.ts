@@ -103,21 +103,36 @@ export interface IngestResult {
 /** The dependency graph as stored in sboms.edges: int32 little-endian (from, to) pairs. */
 const edgesOf = (s: ParsedSbom): Buffer => Buffer.from(s.edges.buffer, s.edges.byteOffset, s.edges.byteLength);
 
-/** Interns package identities and (package, version) pairs; returns the pv id per component. */
+/**
+ * Interns package identities and (package, version) pairs; returns the pv id per component. Each
+ * level is one statement (insert what is missing, return every id, as one JSON text); a pair
+ * another transaction inserted meanwhile is looked up again in a fresh snapshot.
+ */
 async function internComponents(trx: Kysely<DB>, s: ParsedSbom): Promise<Int32Array> {
   const pkgs = new Map<string, string>();
   for (const c of s.components) pkgs.set(c.pkg, c.type);
   const purls = [...pkgs.keys()];
   const types = purls.map((p) => pkgs.get(p) as string);
-  // Insert only the missing ones, so the sequence is not spent on conflicts.
-  await sql`
-    INSERT INTO packages (purl, type)
-    SELECT u.purl, u.type FROM unnest(${purls}::text[], ${types}::text[]) AS u(purl, type)
-    WHERE NOT EXISTS (SELECT 1 FROM packages p WHERE p.purl = u.purl)
-    ON CONFLICT (purl) DO NOTHING`.execute(trx);
-  const ids = await sql<{ id: number; purl: string }>`
-    SELECT id, purl FROM packages WHERE purl = ANY(${purls}::text[])`.execute(trx);
-  const pkgId = new Map(ids.rows.map((r) => [r.purl, r.id]));
+  const pkgId = new Map<string, number>();
+  const readPackages = async (first: boolean) => {
+    const r = first
+      ? await sql<{ t: string }>`
+          WITH input AS (SELECT * FROM unnest(${purls}::text[], ${types}::text[]) AS u(purl, type)),
+          ins AS (INSERT INTO packages (purl, type)
+                  SELECT i.purl, i.type FROM input i WHERE NOT EXISTS (SELECT 1 FROM packages p WHERE p.purl = i.purl)
+                  ON CONFLICT (purl) DO NOTHING RETURNING id, purl)
+          SELECT coalesce(json_agg(json_build_array(x.id, x.purl)), '[]')::text AS t FROM (
+            SELECT id, purl FROM ins UNION ALL SELECT p.id, p.purl FROM packages p JOIN input i ON p.purl = i.purl) x`.execute(
+          trx,
+        )
+      : await sql<{ t: string }>`
+          SELECT coalesce(json_agg(json_build_array(id, purl)), '[]')::text AS t FROM packages
+          WHERE purl = ANY(${purls}::text[])`.execute(trx);
+    for (const [id, purl] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string]>) pkgId.set(purl, id);
+  };
+  await readPackages(true);
+  if (pkgId.size < purls.length) await readPackages(false);
+
   const pairs = new Map<string, [number, string]>();
   for (const c of s.components) {
     const id = pkgId.get(c.pkg) as number;
@@ -125,15 +140,30 @@ async function internComponents(trx: Kysely<DB>, s: ParsedSbom): Promise<Int32Ar
   }
   const pIds = [...pairs.values()].map((p) => p[0]);
   const vers = [...pairs.values()].map((p) => p[1]);
-  await sql`
-    INSERT INTO package_versions (package_id, version)
-    SELECT u.p, u.v FROM unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v)
-    WHERE NOT EXISTS (SELECT 1 FROM package_versions x WHERE x.package_id = u.p AND x.version = u.v)
-    ON CONFLICT (package_id, version) DO NOTHING`.execute(trx);
-  const pv = await sql<{ id: number; package_id: number; version: string }>`
-    SELECT x.id, x.package_id, x.version FROM package_versions x
-    JOIN unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v) ON x.package_id = u.p AND x.version = u.v`.execute(trx);
-  const pvId = new Map(pv.rows.map((r) => [`${r.package_id}\u0000${r.version}`, r.id]));
+  const pvId = new Map<string, number>();
+  const readVersions = async (first: boolean) => {
+    const r = first
+      ? await sql<{ t: string }>`
+          WITH input AS (SELECT * FROM unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v)),
+          ins AS (INSERT INTO package_versions (package_id, version)
+                  SELECT i.p, i.v FROM input i
+                  WHERE NOT EXISTS (SELECT 1 FROM package_versions x WHERE x.package_id = i.p AND x.version = i.v)
+                  ON CONFLICT (package_id, version) DO NOTHING RETURNING id, package_id, version)
+          SELECT coalesce(json_agg(json_build_array(y.id, y.package_id, y.version)), '[]')::text AS t FROM (
+            SELECT id, package_id, version FROM ins
+            UNION ALL
+            SELECT x.id, x.package_id, x.version FROM package_versions x JOIN input i ON x.package_id = i.p AND x.version = i.v) y`.execute(
+          trx,
+        )
+      : await sql<{ t: string }>`
+          SELECT coalesce(json_agg(json_build_array(x.id, x.package_id, x.version)), '[]')::text AS t
+          FROM package_versions x JOIN unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v) ON x.package_id = u.p AND x.version = u.v`.execute(
+          trx,
+        );
+    for (const [id, p, v] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, string]>) pvId.set(`${p}\u0000${v}`, id);
+  };
+  await readVersions(true);
+  if (pvId.size < pairs.size) await readVersions(false);
   const out = new Int32Array(s.components.length);
   s.components.forEach((c, i) => {
     out[i] = pvId.get(`${pkgId.get(c.pkg)}\u0000${c.version ?? ''}`) as number;
@@ -160,8 +190,10 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       .deleteFrom('sboms')
       .where('product_id', '=', input.productId)
       .where('product_version', '=', input.version)
-      .returning('uid')
+      .returning(['id', 'uid'])
       .executeTakeFirst();
+    // sbom_components has no foreign key (a per-row trigger on the biggest table): its rows go here.
+    if (old) await trx.deleteFrom('sbom_components').where('sbom_id', '=', old.id).execute();
     const pv = await internComponents(trx, s);
     const now = ctx.clock.now();
     const direct = s.depth.filter((d) => d === 1).length;

@@ -243,7 +243,7 @@ export const sbomUploadRoutes =
         const seen = { bytes: 0, hash: createHash('sha256') };
         let sbom: Awaited<ReturnType<typeof parseSbom>>;
         try {
-          sbom = await parseSbom(measured(stream, limit, seen));
+          sbom = await parseSbom(measured(stream, limit, seen), { schemaValidateBytes: ctx.config.sbomSchemaMaxBytes });
         } catch (e) {
           stream.resume();
           if (e instanceof SbomError && e.code === 'too-large' && seen.bytes > limit)

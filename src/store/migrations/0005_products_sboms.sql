@@ -53,9 +53,11 @@ CREATE TABLE sboms (
 CREATE INDEX sboms_org_idx ON sboms (org_id);
 
 -- One row per component entry. depth 1 = a direct dependency of the product; parent_idx is the
--- component's parent on one shortest path from the product (-1 for direct ones).
+-- component's parent on one shortest path from the product (-1 for direct ones). No foreign key
+-- to sboms (a per-row trigger on the biggest table): the ingest service deletes an SBOM's rows
+-- with it, in the same transaction.
 CREATE TABLE sbom_components (
-  sbom_id integer NOT NULL REFERENCES sboms (id) ON DELETE CASCADE,
+  sbom_id integer NOT NULL,
   idx integer NOT NULL,
   pv_id integer NOT NULL,
   depth integer NOT NULL,
