@@ -320,17 +320,18 @@ export async function loadTier(
 
 // --- advisories -----------------------------------------------------------------------------------------------
 
-/** Advisories on packages of every popularity: half OSV events, half vers strings. */
+/** Advisories on packages of every popularity, with OSV events or vers strings. */
 export function makeAdvisories(u: Universe, count: number): AffectedQuery[] {
   const out: AffectedQuery[] = [];
   for (let k = 0; k < count; k++) {
-    const p = k % 3 === 0 ? randInt(Math.min(200, u.purl.length)) : k % 3 === 1 ? popular(u) : randInt(u.purl.length);
+    // Half weighted by how widely a package is used (the Heartbleeds), half uniform (the long tail).
+    const p = k % 2 === 0 ? popular(u) : randInt(u.purl.length);
     const vs = u.versions[p] as string[];
     const lo = randInt(vs.length);
     const hi = lo + 1 + randInt(vs.length - lo);
     const type = u.type[p] as string;
     let range: VersionRange;
-    if (k % 2 === 0) {
+    if (k % 4 < 2) {
       const events: OsvEvent[] = [{ introduced: lo === 0 ? '0' : (vs[lo] as string) }];
       if (hi < vs.length) events.push({ fixed: vs[hi] as string });
       range = { kind: 'osv', events };

@@ -55,15 +55,17 @@ export async function createProduct(
   });
 }
 
-export async function listProducts(db: Kysely<DB>, orgId: string): Promise<ProductView[]> {
-  const products = await db.selectFrom('products').selectAll().where('org_id', '=', orgId).orderBy('name').execute();
+export async function listProducts(db: Kysely<DB>, orgId: string, productId?: string): Promise<ProductView[]> {
+  let q = db.selectFrom('products').selectAll().where('org_id', '=', orgId);
+  if (productId) q = q.where('id', '=', productId);
+  const products = await q.orderBy('name').execute();
   if (!products.length) return [];
-  const sboms = await db
+  let sq = db
     .selectFrom('sboms')
     .select(['uid', 'product_id', 'product_version', 'component_count', 'created_at'])
-    .where('org_id', '=', orgId)
-    .orderBy('created_at')
-    .execute();
+    .where('org_id', '=', orgId);
+  if (productId) sq = sq.where('product_id', '=', productId);
+  const sboms = await sq.orderBy('created_at').execute();
   return products.map((p) => ({
     id: p.id,
     orgId: p.org_id,
@@ -76,11 +78,22 @@ export async function listProducts(db: Kysely<DB>, orgId: string): Promise<Produ
   }));
 }
 
+/** One product of the organization; a product of another organization is not found. */
 export async function getProduct(db: Kysely<DB>, orgId: string, productId: string): Promise<ProductView> {
-  const all = await listProducts(db, orgId);
-  const p = all.find((x) => x.id === productId);
+  const [p] = await listProducts(db, orgId, productId);
   if (!p) throw problems.notFound();
   return p;
+}
+
+/** Throws a 404 unless the product belongs to the organization. */
+export async function assertProduct(db: Kysely<DB>, orgId: string, productId: string): Promise<void> {
+  const p = await db
+    .selectFrom('products')
+    .select('id')
+    .where('id', '=', productId)
+    .where('org_id', '=', orgId)
+    .executeTakeFirst();
+  if (!p) throw problems.notFound();
 }
 
 export interface IngestInput {

@@ -11,12 +11,13 @@ import { OsvEventSchema } from '../../formats/vers.ts';
 import { Problem, problems } from '../../problem.ts';
 import { adHocQuery, affectedForCase, whoIsAffected } from '../../services/affected.ts';
 import { auditCaseRead, authorizeCase } from '../../services/case-access.ts';
-import { createProduct, getProduct, ingestSbom, listProducts, measured } from '../../services/sboms.ts';
+import { assertProduct, createProduct, getProduct, ingestSbom, listProducts, measured } from '../../services/sboms.ts';
 import { authorize, metaOf } from '../auth.ts';
 import { authErrors, iso, ProblemSchema, Timestamp } from '../schemas.ts';
 import { Purl } from './reports.ts';
 
 const OrgParams = z.strictObject({ id: z.uuid() });
+const CaseParams = z.strictObject({ id: z.uuid() });
 const ProductParams = z.strictObject({ id: z.uuid(), productId: z.uuid() });
 const Version = z
   .string()
@@ -139,7 +140,7 @@ export const productRoutes =
           tags: ['vulnerabilities'],
           summary:
             "Who ships a version the case's vulnerabilities affect (coordinator only): organization, product, version, SBOM, direct or transitive, and with ?paths=true one dependency path",
-          params: OrgParams,
+          params: CaseParams,
           querystring: AffectedQuery,
           response: { 200: AffectedOut, ...authErrors },
         },
@@ -159,7 +160,7 @@ export const productRoutes =
           tags: ['vulnerabilities'],
           summary:
             'Who ships an affected version of the given components (coordinator only): each a purl with a vers range or OSV events',
-          params: OrgParams,
+          params: CaseParams,
           body: z.strictObject({
             components: z
               .array(
@@ -225,7 +226,7 @@ export const sbomUploadRoutes =
       },
       async (req) => {
         authorize(req, 'product.write', { type: 'organization', id: req.params.id });
-        await getProduct(ctx.db, req.params.id, req.params.productId);
+        await assertProduct(ctx.db, req.params.id, req.params.productId);
         const body = req.body as unknown;
         const stream = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : null;
         if (!stream) throw problems.badRequest('Send the SBOM document as the request body.');
