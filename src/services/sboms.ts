@@ -117,46 +117,82 @@ export interface IngestResult {
 const edgesOf = (s: ParsedSbom): Buffer => Buffer.from(s.edges.buffer, s.edges.byteOffset, s.edges.byteLength);
 
 /**
- * Interns package identities and (package, version) pairs; returns the pv id per component. Each
- * level is one statement (insert what is missing, return every id, as one JSON text); a pair
- * another transaction inserted meanwhile is looked up again in a fresh snapshot.
+ * Interned ids already known to this process, per database. Safe to keep: packages and package
+ * versions are never deleted or renumbered. Ids are added only after the transaction that
+ * learned them has committed, so a rolled-back insert never leaves a stale id here.
  */
-async function internComponents(trx: Kysely<DB>, s: ParsedSbom): Promise<Int32Array> {
-  const pkgs = new Map<string, string>();
-  for (const c of s.components) pkgs.set(c.pkg, c.type);
-  const purls = [...pkgs.keys()];
-  const types = purls.map((p) => pkgs.get(p) as string);
-  const pkgId = new Map<string, number>();
-  const readPackages = async (first: boolean) => {
-    const r = first
-      ? await sql<{ t: string }>`
+interface InternCache {
+  pkg: Map<string, number>;
+  pv: Map<string, number>;
+}
+const CACHE_LIMIT = 2_000_000;
+const caches = new WeakMap<object, InternCache>();
+function cacheFor(db: object): InternCache {
+  let c = caches.get(db);
+  if (!c) {
+    c = { pkg: new Map(), pv: new Map() };
+    caches.set(db, c);
+  }
+  if (c.pv.size > CACHE_LIMIT) {
+    c.pkg.clear();
+    c.pv.clear();
+  }
+  return c;
+}
+
+const pvKey = (pkg: string, version: string | null) => `${pkg}\u0000${version ?? ''}`;
+
+/**
+ * Interns package identities and (package, version) pairs that the cache does not know; returns
+ * the pv id per component and what was learned. Each level is one statement (insert what is
+ * missing, return every id, as one JSON text); a pair another transaction inserted meanwhile is
+ * looked up again in a fresh snapshot.
+ */
+async function internComponents(
+  trx: Kysely<DB>,
+  s: ParsedSbom,
+  cache: InternCache,
+): Promise<{ pv: Int32Array; learned: InternCache }> {
+  const learned: InternCache = { pkg: new Map(), pv: new Map() };
+  const pkgOf = (purl: string) => cache.pkg.get(purl) ?? learned.pkg.get(purl);
+  const pvOf = (key: string) => cache.pv.get(key) ?? learned.pv.get(key);
+  const missingPv = new Map<string, { pkg: string; type: string; version: string }>();
+  for (const c of s.components) {
+    const k = pvKey(c.pkg, c.version);
+    if (!cache.pv.has(k)) missingPv.set(k, { pkg: c.pkg, type: c.type, version: c.version ?? '' });
+  }
+  if (missingPv.size) {
+    const pkgs = new Map<string, string>();
+    for (const m of missingPv.values()) if (!cache.pkg.has(m.pkg)) pkgs.set(m.pkg, m.type);
+    const purls = [...pkgs.keys()];
+    const types = purls.map((p) => pkgs.get(p) as string);
+    const readPackages = async (first: boolean) => {
+      const r = first
+        ? await sql<{ t: string }>`
           WITH input AS (SELECT * FROM unnest(${purls}::text[], ${types}::text[]) AS u(purl, type)),
           ins AS (INSERT INTO packages (purl, type)
                   SELECT i.purl, i.type FROM input i WHERE NOT EXISTS (SELECT 1 FROM packages p WHERE p.purl = i.purl)
                   ON CONFLICT (purl) DO NOTHING RETURNING id, purl)
           SELECT coalesce(json_agg(json_build_array(x.id, x.purl)), '[]')::text AS t FROM (
             SELECT id, purl FROM ins UNION ALL SELECT p.id, p.purl FROM packages p JOIN input i ON p.purl = i.purl) x`.execute(
-          trx,
-        )
-      : await sql<{ t: string }>`
+            trx,
+          )
+        : await sql<{ t: string }>`
           SELECT coalesce(json_agg(json_build_array(id, purl)), '[]')::text AS t FROM packages
           WHERE purl = ANY(${purls}::text[])`.execute(trx);
-    for (const [id, purl] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string]>) pkgId.set(purl, id);
-  };
-  await readPackages(true);
-  if (pkgId.size < purls.length) await readPackages(false);
-
-  const pairs = new Map<string, [number, string]>();
-  for (const c of s.components) {
-    const id = pkgId.get(c.pkg) as number;
-    pairs.set(`${id}\u0000${c.version ?? ''}`, [id, c.version ?? '']);
-  }
-  const pIds = [...pairs.values()].map((p) => p[0]);
-  const vers = [...pairs.values()].map((p) => p[1]);
-  const pvId = new Map<string, number>();
-  const readVersions = async (first: boolean) => {
-    const r = first
-      ? await sql<{ t: string }>`
+      for (const [id, purl] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string]>) learned.pkg.set(purl, id);
+    };
+    if (purls.length) {
+      await readPackages(true);
+      if (learned.pkg.size < purls.length) await readPackages(false);
+    }
+    const wanted = [...missingPv.values()];
+    const pIds = wanted.map((m) => pkgOf(m.pkg) as number);
+    const vers = wanted.map((m) => m.version);
+    const byId = new Map<number, string>(wanted.map((m) => [pkgOf(m.pkg) as number, m.pkg]));
+    const readVersions = async (first: boolean) => {
+      const r = first
+        ? await sql<{ t: string }>`
           WITH input AS (SELECT * FROM unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v)),
           ins AS (INSERT INTO package_versions (package_id, version)
                   SELECT i.p, i.v FROM input i
@@ -166,22 +202,24 @@ async function internComponents(trx: Kysely<DB>, s: ParsedSbom): Promise<Int32Ar
             SELECT id, package_id, version FROM ins
             UNION ALL
             SELECT x.id, x.package_id, x.version FROM package_versions x JOIN input i ON x.package_id = i.p AND x.version = i.v) y`.execute(
-          trx,
-        )
-      : await sql<{ t: string }>`
+            trx,
+          )
+        : await sql<{ t: string }>`
           SELECT coalesce(json_agg(json_build_array(x.id, x.package_id, x.version)), '[]')::text AS t
           FROM package_versions x JOIN unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v) ON x.package_id = u.p AND x.version = u.v`.execute(
-          trx,
-        );
-    for (const [id, p, v] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, string]>) pvId.set(`${p}\u0000${v}`, id);
-  };
-  await readVersions(true);
-  if (pvId.size < pairs.size) await readVersions(false);
+            trx,
+          );
+      for (const [id, p, v] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, string]>)
+        learned.pv.set(pvKey(byId.get(p) as string, v), id);
+    };
+    await readVersions(true);
+    if (learned.pv.size < wanted.length) await readVersions(false);
+  }
   const out = new Int32Array(s.components.length);
   s.components.forEach((c, i) => {
-    out[i] = pvId.get(`${pkgId.get(c.pkg)}\u0000${c.version ?? ''}`) as number;
+    out[i] = pvOf(pvKey(c.pkg, c.version)) as number;
   });
-  return out;
+  return { pv: out, learned };
 }
 
 const CHUNK = 50_000;
@@ -189,7 +227,9 @@ const CHUNK = 50_000;
 /** Replaces what one product version ships with a parsed SBOM, in one transaction. */
 export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: IngestInput): Promise<IngestResult> {
   const s = input.sbom;
-  return ctx.db.transaction().execute(async (trx) => {
+  const cache = cacheFor(ctx.db);
+  let learned: InternCache | undefined;
+  const result = await ctx.db.transaction().execute(async (trx) => {
     // Uploads of one product are serialised by its row lock.
     const product = await trx
       .selectFrom('products')
@@ -207,7 +247,9 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       .executeTakeFirst();
     // sbom_components has no foreign key (a per-row trigger on the biggest table): its rows go here.
     if (old) await trx.deleteFrom('sbom_components').where('sbom_id', '=', old.id).execute();
-    const pv = await internComponents(trx, s);
+    const interned = await internComponents(trx, s, cache);
+    learned = interned.learned;
+    const pv = interned.pv;
     const now = ctx.clock.now();
     const direct = s.depth.filter((d) => d === 1).length;
     const row = await trx
@@ -261,6 +303,10 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
     await ctx.jobs.enqueue(trx, SBOM_MATCH_JOB, { sbomId: row.uid }, { key: row.uid });
     return { sbomId: row.uid, replaced: !!old, components: s.components.length, direct, warnings: s.warnings };
   });
+  // Committed: what this upload interned is now safe to remember.
+  for (const [k, v] of learned?.pkg ?? []) cache.pkg.set(k, v);
+  for (const [k, v] of learned?.pv ?? []) cache.pv.set(k, v);
+  return result;
 }
 
 /** Streams bytes through, counting them and hashing them; throws 413 beyond the limit. */
