@@ -97,12 +97,14 @@ export async function pathsFor(db: Kysely<DB>, hits: Array<{ sbom_id: number; id
   return out;
 }
 
+/** Plain code-unit order: stable across engines and much cheaper than localeCompare on big results. */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byPlace = (a: AffectedRow, b: AffectedRow) =>
-  a.orgName.localeCompare(b.orgName) ||
-  a.productName.localeCompare(b.productName) ||
-  a.productVersion.localeCompare(b.productVersion) ||
-  a.component.localeCompare(b.component) ||
-  (a.tag ?? '').localeCompare(b.tag ?? '');
+  cmp(a.orgName, b.orgName) ||
+  cmp(a.productName, b.productName) ||
+  cmp(a.productVersion, b.productVersion) ||
+  cmp(a.component, b.component) ||
+  cmp(a.tag ?? '', b.tag ?? '');
 
 /**
  * Every SBOM that ships a version in range of any query: one row per SBOM and matching component
