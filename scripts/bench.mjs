@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: every benchmark in bench/ (audit, start, login), each in its own process
+// `npm run bench`: every benchmark in bench/ (audit, start, login, affected, ingest), each in its own process
 // (TypeScript through tsx). `npm run bench -- NAME [NAME...]` runs the named ones; options such as
 // `--entries N` (audit), `--runs N` (start) or `--requests N` (login) are passed to each.
 // Each benchmark prints readable figures and, as its last line, one JSON object of them; with
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BENCHES = ['audit', 'start', 'login', 'tents', 'eject'];
+const BENCHES = ['audit', 'start', 'login', 'tents', 'eject', 'affected', 'ingest'];
 const TIME_LIMIT_MS = 45 * 60_000; // per benchmark, a safety net only
 
 const args = process.argv.slice(2);
@@ -21,6 +21,8 @@ if (args.includes('--help') || args.includes('-h')) {
       '  audit   audit chain verification of N entries (default 1,000,000) against plain SHA-256\n' +
       '  start   cold start of `npm start` on an existing data directory, to the first 200 from /readyz\n' +
       '  login   POST /api/v1/auth/login (argon2id) requests per second at concurrency 2, 4, 8\n' +
+      '  affected  who-is-affected p50/p99 over many advisories (with and without a path) vs a naive scan [--tier small|medium]\n' +
+      '  ingest    ingest time per 1,000-component SBOM into a portfolio of the tier [--tier small|medium]\n' +
       'DATABASE_URL=postgres://... also runs them on PostgreSQL (in a scratch database).\n',
   );
   process.exit(0);

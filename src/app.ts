@@ -11,6 +11,7 @@ import { registerCaseReminders } from './jobs/case-reminders.ts';
 import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.ts';
 import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
+import { registerSbomMatch } from './services/affected.ts';
 import { registerTentJobs } from './services/tents.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
 import { type Database, openDatabase } from './store/database.ts';
@@ -62,6 +63,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         const mail = registerMail(ctx);
         registerCaseReminders(ctx);
         registerTentJobs(ctx);
+        registerSbomMatch(ctx);
         await jobs.start();
         return { ctx, jobs, mail };
       } finally {

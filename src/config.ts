@@ -33,6 +33,16 @@ const ConfigSchema = z.object({
     .max(24 * 60)
     .default(15),
   VILLAGE_LOGIN_IP_LIMIT: z.coerce.number().int().min(1).max(100000).default(30),
+  VILLAGE_SBOM_SCHEMA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(16 * 1024 * 1024),
+  VILLAGE_SBOM_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(512 * 1024 * 1024),
   VILLAGE_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -73,6 +83,10 @@ export type Config = {
   loginLockMinutes: number;
   loginIpLimit: number;
   bodyLimitBytes: number;
+  /** Largest SBOM upload (streamed, never buffered whole). */
+  sbomMaxBytes: number;
+  /** CycloneDX JSON uploads up to this size are also checked against the schema (0: never). */
+  sbomSchemaMaxBytes: number;
   webauthnRpId: string;
   webauthnRpName: string;
   workers: boolean;
@@ -110,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginLockMinutes: e.VILLAGE_LOGIN_LOCK_MINUTES,
     loginIpLimit: e.VILLAGE_LOGIN_IP_LIMIT,
     bodyLimitBytes: e.VILLAGE_BODY_LIMIT_BYTES,
+    sbomMaxBytes: e.VILLAGE_SBOM_MAX_BYTES,
+    sbomSchemaMaxBytes: e.VILLAGE_SBOM_SCHEMA_MAX_BYTES,
     webauthnRpId: e.VILLAGE_WEBAUTHN_RP_ID ?? new URL(publicUrl).hostname,
     webauthnRpName: e.VILLAGE_WEBAUTHN_RP_NAME,
     workers: e.VILLAGE_WORKERS,

@@ -20,6 +20,7 @@ import { UI_CSP, UI_ROUTES } from '../src/http/web.ts';
 import { addParticipant } from '../src/services/cases.ts';
 import { createCommunity, publishNda } from '../src/services/communities.ts';
 import { submitReport, transitionReport } from '../src/services/reports.ts';
+import { createProduct } from '../src/services/sboms.ts';
 import { createSession } from '../src/services/sessions.ts';
 import { createToken } from '../src/services/tokens.ts';
 import { confirmTotp, startTotpEnrolment } from '../src/services/totp.ts';
@@ -64,6 +65,8 @@ const ids = {
   vulnKB: '',
   /** Community M: the operator is its steward, orgs A and C are admitted members, B is not a member. */
   community: '',
+  /** A product of org A. */
+  product: '',
 };
 const sessions = {} as Record<SessionRole, Session>;
 const tokens = { tokenAll: '', tokenNone: '' };
@@ -865,6 +868,46 @@ const ROWS: Row[] = [
     expect: by(401, 403, 403, 403, 200, 403, 403),
     build: () => ({ url: cm(`/members/${ids.orgA}/exposure`) }),
   },
+  // Products and SBOMs: any member of the organization (and operators); who ships what a case's
+  // vulnerabilities affect is for the case's coordinator alone.
+  //                                                                anon aMem aAdm bAdm  op  tAll tNone
+  { method: 'GET', route: '/api/v1/orgs/:id/products', target: 'org', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/orgs/:id/products',
+    target: 'org',
+    expect: by(401, 201, 201, 404, 201, 201, 403),
+    build: (c) => ({ body: { name: `Product of ${c.role} ${unique()}` } }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/orgs/:id/products/:productId',
+    target: 'org',
+    expect: by(401, 200, 200, 404, 200, 200, 403),
+    build: (_c, id) => ({ url: `/api/v1/orgs/${id}/products/${ids.product}` }),
+  },
+  {
+    method: 'PUT',
+    route: '/api/v1/orgs/:id/products/:productId/sboms/:version',
+    target: 'org',
+    expect: by(401, 200, 200, 404, 200, 200, 403),
+    build: (_c, id) => ({
+      url: `/api/v1/orgs/${id}/products/${ids.product}/sboms/1.${unique()}`,
+      body: {
+        bomFormat: 'CycloneDX',
+        specVersion: '1.5',
+        components: [{ type: 'library', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0' }],
+      },
+    }),
+  },
+  { method: 'GET', route: '/api/v1/cases/:id/affected', target: 'case', expect: by(401, 403, 403, 404, 200, 403, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/affected',
+    target: 'case',
+    expect: by(401, 403, 403, 404, 200, 403, 403),
+    build: () => ({ body: { components: [{ purl: 'pkg:npm/left-pad', vers: 'vers:npm/<2.0.0' }], paths: true } }),
+  },
 ];
 
 const COMMUNITY_SETTINGS = {
@@ -985,6 +1028,9 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => v?.close());
+beforeAll(async () => {
+  ids.product = (await createProduct(v.ctx, setupMeta, ids.orgA, { name: 'Widget' })).id;
+});
 
 describe('route coverage', () => {
   it('has a row for every route the app serves (add one for each new route)', async () => {

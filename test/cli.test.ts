@@ -90,4 +90,22 @@ describe('village CLI', () => {
     expect(broken.code).toBe(1);
     expect(broken.out).toContain('audit chain BROKEN at entry #2 (hash mismatch)');
   });
+
+  it('imports a directory of SBOMs with progress and a summary; a bad one is named and nothing of it stays', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'village-sboms-'));
+    const samples = path.join(import.meta.dirname, '../../shared/data/sbom/cyclonedx');
+    fs.mkdirSync(path.join(dir, 'acme'));
+    for (const f of ['laravel-7.12.0.cdx.json', 'proton-bridge-1.8.0.cdx.json'])
+      fs.copyFileSync(path.join(samples, f), path.join(dir, 'acme', f));
+    fs.writeFileSync(path.join(dir, 'acme', 'broken.json'), '{"bomFormat": "CycloneDX", "specVersion": "1.4", "components": [');
+    const r = village(['sbom', 'import', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/\[1\/3\] acme\/broken\.json FAILED: malformed/);
+    expect(r.err).toMatch(
+      /\[3\/3\] acme\/proton-bridge-1\.8\.0\.cdx\.json → acme\/.*proton-bridge@v1\.8\.0: 201 components, 57 direct/,
+    );
+    expect(r.out).toMatch(/imported 2 of 3 SBOMs \(263 components\)/);
+    expect(r.out).toContain('failed: acme/broken.json');
+  });
 });

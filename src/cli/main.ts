@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.ts';
 import { type Scope, TOKEN_SCOPES } from '../domain/policy.ts';
 import { commands } from './commands.ts';
+import { sbomImport } from './sbom-import.ts';
 
 const program = new Command()
   .name('village')
@@ -77,6 +78,16 @@ audit
   .command('verify')
   .description('recompute the hash chain; exits 1 and names the first entry that does not verify')
   .action(async () => commands.auditVerify(config()));
+
+const sbom = program.command('sbom').description('products and their SBOMs');
+sbom
+  .command('import')
+  .description(
+    'import every SBOM (*.json, *.xml: CycloneDX 1.2-1.6, SPDX 2.3) under DIR; without --org, DIR/<org-slug>/… names the organization',
+  )
+  .argument('<dir>', 'directory of SBOM files')
+  .option('--org <slug>', 'the organization every file belongs to')
+  .action(async (dir: string, o: { org?: string }) => sbomImport(config(), dir, o));
 
 try {
   await program.parseAsync(process.argv);

@@ -64,6 +64,9 @@ const ACTIONS = [
   'community.apply',
   'community.sponsor',
   'community.accept',
+  'product.read',
+  'product.write',
+  'case.affected',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -102,6 +105,9 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'community.apply': 'communities:write',
   'community.sponsor': 'communities:write',
   'community.accept': null,
+  'product.read': 'products:read',
+  'product.write': 'products:write',
+  'case.affected': 'cases:read',
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -202,6 +208,9 @@ const ORG_TABLE: Partial<Record<Action, { own: [Outcome, Outcome, Outcome]; othe
   'account.manage': { own: [A, A, A], other: [H, H, H] },
   'audit.read': { own: [F, A, A], other: [H, H, A] },
   'audit.verify': { own: [F, F, A], other: [F, F, A] },
+  // Products and SBOMs: every member of the organization, and operators.
+  'product.read': { own: [A, A, A], other: [H, H, A] },
+  'product.write': { own: [A, A, A], other: [H, H, A] },
 };
 
 function orgResource(action: Action, orgId: string, userInOrg: string, accountOf: string): Resource {
@@ -210,6 +219,8 @@ function orgResource(action: Action, orgId: string, userInOrg: string, accountOf
     case 'org.update':
     case 'user.list':
     case 'user.create':
+    case 'product.read':
+    case 'product.write':
       return { type: 'organization', id: orgId };
     case 'user.read':
     case 'user.update':
@@ -273,30 +284,42 @@ const coordCases: SessionCase[] = Object.entries(COORD_TABLE).flatMap(([a, row])
 });
 
 // 3. A case, by the actor organization's standing in it.
-const CASE_ACTIONS = ['case.read', 'case.manage', 'case.participate', 'case.state', 'case.statement'] as const;
+const CASE_ACTIONS = ['case.read', 'case.manage', 'case.participate', 'case.state', 'case.statement', 'case.affected'] as const;
 const participant = (orgId: string, role: ParticipantRole, removed = false, tlpCeiling: Tlp = 'AMBER') => ({
   orgId,
   role,
   tlpCeiling,
   removed,
 });
-/** Relations for an actor of org X: [name, relation, expected for read, manage, participate, state, statement]. */
-const CASE_TABLE = (x: string): Array<[string, CaseRelation, [Outcome, Outcome, Outcome, Outcome, Outcome]]> => [
-  ['coordinating it', { caseId: CASE_1, coordinatorOrgId: x, participant: null }, [A, A, A, A, A]],
-  ['a vendor in it', { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'vendor') }, [A, F, A, A, A]],
-  ['the reporter in it', { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'reporter') }, [A, F, A, F, F]],
-  ['an "other" participant', { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'other') }, [A, F, A, F, F]],
+/** Relations for an actor of org X: [name, relation, expected for read, manage, participate, state, statement, affected]. */
+const CASE_TABLE = (x: string): Array<[string, CaseRelation, [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome]]> => [
+  ['coordinating it', { caseId: CASE_1, coordinatorOrgId: x, participant: null }, [A, A, A, A, A, A]],
+  ['a vendor in it', { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'vendor') }, [A, F, A, A, A, F]],
+  [
+    'the reporter in it',
+    { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'reporter') },
+    [A, F, A, F, F, F],
+  ],
+  [
+    'an "other" participant',
+    { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'other') },
+    [A, F, A, F, F, F],
+  ],
   [
     'a co-coordinator (participant, not the case coordinator)',
     { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'coordinator') },
-    [A, F, A, F, F],
+    [A, F, A, F, F, F],
   ],
-  ['a removed vendor', { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'vendor', true) }, [H, H, H, H, H]],
-  ['not in it', { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: null }, [H, H, H, H, H]],
+  [
+    'a removed vendor',
+    { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x, 'vendor', true) },
+    [H, H, H, H, H, H],
+  ],
+  ['not in it', { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: null }, [H, H, H, H, H, H]],
   [
     'given another organization’s participation',
     { caseId: CASE_1, coordinatorOrgId: ORG_K, participant: participant(x === ORG_B ? ORG_A : ORG_B, 'vendor') },
-    [H, H, H, H, H],
+    [H, H, H, H, H, H],
   ],
 ];
 

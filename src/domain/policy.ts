@@ -21,6 +21,9 @@ export const TOKEN_SCOPES = [
   'cases:write',
   'communities:read',
   'communities:write',
+  // Products and SBOMs
+  'products:read',
+  'products:write',
 ] as const;
 export type Scope = (typeof TOKEN_SCOPES)[number];
 
@@ -112,7 +115,11 @@ export type Action =
   | 'community.manage'
   | 'community.apply'
   | 'community.sponsor'
-  | 'community.accept';
+  | 'community.accept'
+  // Products and SBOMs: an organization's own; who ships what is for a case's coordinator only
+  | 'product.read'
+  | 'product.write'
+  | 'case.affected';
 
 /**
  * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
@@ -161,6 +168,9 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'community.sponsor': 'communities:write',
   // A person accepts an NDA; an automation token cannot do it for them.
   'community.accept': undefined,
+  'product.read': 'products:read',
+  'product.write': 'products:write',
+  'case.affected': 'cases:read',
 };
 
 export { tlpWithin };
@@ -247,6 +257,19 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       return actor.orgKind === 'coordinator' ? ALLOW : hidden('coordinators only');
     case 'case.list':
       return ALLOW; // scoped by the case queries to the actor's organization
+    case 'product.read':
+    case 'product.write':
+      // Any member registers and reads its organization's products and SBOMs; operators too.
+      if (resource.type !== 'organization') return hidden('wrong resource');
+      return op || ownOrg(resource.id) ? ALLOW : hidden('not your organization');
+    case 'case.affected': {
+      // Who ships an affected version is the coordinator's alone: participants learn nothing from it.
+      if (resource.type !== 'case') return hidden('wrong resource');
+      const rel = resource.relation;
+      if (rel.coordinatorOrgId === actor.orgId) return ALLOW;
+      const inCase = rel.participant && !rel.participant.removed && rel.participant.orgId === actor.orgId;
+      return inCase ? forbidden('the case coordinator only') : hidden('not a participant of this case');
+    }
     case 'case.read':
     case 'case.manage':
     case 'case.participate':

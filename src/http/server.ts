@@ -17,6 +17,7 @@ import { caseRoutes } from './routes/cases.ts';
 import { communityRoutes } from './routes/communities.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
+import { productRoutes, sbomUploadRoutes } from './routes/products.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { tentRoutes } from './routes/tents.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
@@ -119,5 +120,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(tentRoutes(ctx), { prefix: '/api/v1' });
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(productRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }

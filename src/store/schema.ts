@@ -2,6 +2,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
+import type { SbomsDB } from './schema-sboms.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -190,7 +191,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;

@@ -1,0 +1,31 @@
+// Package URLs normalised for matching: the package identity (type, namespace, name; no version,
+// qualifiers or subpath) in packageurl-js's canonical form, and the version apart.
+import { PackageURL } from 'packageurl-js';
+
+export interface NormalPurl {
+  /** pkg:type/namespace/name, canonical. */
+  pkg: string;
+  type: string;
+  version: string | null;
+  /** The whole purl, canonical (with version, qualifiers and subpath). */
+  full: string;
+}
+
+export class PurlError extends Error {}
+
+export function normalizePurl(input: string): NormalPurl {
+  let p: PackageURL;
+  try {
+    p = PackageURL.fromString(input.trim());
+  } catch (e) {
+    throw new PurlError(`invalid package URL "${input.slice(0, 200)}": ${(e as Error).message}`);
+  }
+  const pkg = new PackageURL(p.type, p.namespace ?? undefined, p.name, undefined, undefined, undefined).toString();
+  return { pkg, type: p.type, version: p.version ?? null, full: p.toString() };
+}
+
+/** A purl for a component that has a name but no purl: pkg:generic/[group/]name@version. */
+export function genericPurl(name: string, group?: string, version?: string): NormalPurl {
+  const p = new PackageURL('generic', group || undefined, name, version || undefined, undefined, undefined);
+  return normalizePurl(p.toString());
+}

@@ -1,0 +1,64 @@
+// Kysely table types for products and SBOMs (src/store/migrations/0005_products_sboms.sql).
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Int8 = ColumnType<string, number | bigint | string, number | bigint | string>;
+
+export interface ProductsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  purl: string | null;
+  created_at: Timestamp;
+}
+
+export interface PackagesTable {
+  id: Generated<number>;
+  purl: string;
+  type: string;
+}
+
+export interface PackageVersionsTable {
+  id: Generated<number>;
+  package_id: number;
+  version: string;
+}
+
+export type SbomFormatColumn = 'cyclonedx-json' | 'cyclonedx-xml' | 'spdx-json';
+
+export interface SbomsTable {
+  id: Generated<number>;
+  uid: Generated<string>;
+  product_id: string;
+  org_id: string;
+  product_version: string;
+  format: SbomFormatColumn;
+  spec_version: string;
+  root_name: string | null;
+  root_purl: string | null;
+  component_count: number;
+  direct_count: number;
+  edge_count: number;
+  edges: Buffer;
+  warnings: ColumnType<string[], string | undefined, string>;
+  sha256: string;
+  size_bytes: Int8;
+  uploaded_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface SbomComponentsTable {
+  sbom_id: number;
+  idx: number;
+  pv_id: number;
+  depth: number;
+  parent_idx: number;
+}
+
+export interface SbomsDB {
+  products: ProductsTable;
+  packages: PackagesTable;
+  package_versions: PackageVersionsTable;
+  sboms: SbomsTable;
+  sbom_components: SbomComponentsTable;
+}
