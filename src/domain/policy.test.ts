@@ -346,7 +346,7 @@ const gate = (x: string, o: { open?: boolean; standing?: MembershipState | null;
   standing: o.standing ?? null,
   ndaPending: o.nda ? { communityId: 'c', version: 2, hash: 'a'.repeat(64) } : null,
 });
-const GATED_TABLE = (x: string): Array<[string, CaseRelation, [Outcome, Outcome, Outcome, Outcome, Outcome]]> => {
+const GATED_TABLE = (x: string): Array<[string, CaseRelation, [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome]]> => {
   const vendor = (g: CaseGate): CaseRelation => ({
     caseId: CASE_1,
     coordinatorOrgId: ORG_K,
@@ -355,15 +355,15 @@ const GATED_TABLE = (x: string): Array<[string, CaseRelation, [Outcome, Outcome,
   });
   const coord = (g: CaseGate): CaseRelation => ({ caseId: CASE_1, coordinatorOrgId: x, participant: null, gate: g });
   return [
-    ['a vendor whose tent is open', vendor(gate(x, { standing: 'admitted' })), [A, F, A, A, A]],
-    ['a vendor whose tent is not open yet', vendor(gate(x, { open: false, standing: 'admitted' })), [H, H, H, H, H]],
-    ['a vendor not in the community, tent open', vendor(gate(x, {})), [A, F, A, A, A]],
-    ['a vendor whose organization is suspended', vendor(gate(x, { standing: 'suspended' })), [H, H, H, H, H]],
-    ['a vendor whose organization was ejected', vendor(gate(x, { standing: 'ejected' })), [H, H, H, H, H]],
-    ['a vendor who has not accepted the current NDA', vendor(gate(x, { standing: 'admitted', nda: true })), [F, F, F, F, F]],
-    ['coordinating it, no tent of its own open', coord(gate(x, { open: false, standing: 'admitted' })), [A, A, A, A, A]],
-    ['coordinating it, organization ejected', coord(gate(x, { standing: 'ejected' })), [H, H, H, H, H]],
-    ['coordinating it, NDA not accepted', coord(gate(x, { standing: 'admitted', nda: true })), [F, F, F, F, F]],
+    ['a vendor whose tent is open', vendor(gate(x, { standing: 'admitted' })), [A, F, A, A, A, F]],
+    ['a vendor whose tent is not open yet', vendor(gate(x, { open: false, standing: 'admitted' })), [H, H, H, H, H, H]],
+    ['a vendor not in the community, tent open', vendor(gate(x, {})), [A, F, A, A, A, F]],
+    ['a vendor whose organization is suspended', vendor(gate(x, { standing: 'suspended' })), [H, H, H, H, H, H]],
+    ['a vendor whose organization was ejected', vendor(gate(x, { standing: 'ejected' })), [H, H, H, H, H, H]],
+    ['a vendor who has not accepted the current NDA', vendor(gate(x, { standing: 'admitted', nda: true })), [F, F, F, F, F, F]],
+    ['coordinating it, no tent of its own open', coord(gate(x, { open: false, standing: 'admitted' })), [A, A, A, A, A, A]],
+    ['coordinating it, organization ejected', coord(gate(x, { standing: 'ejected' })), [H, H, H, H, H, H]],
+    ['coordinating it, NDA not accepted', coord(gate(x, { standing: 'admitted', nda: true })), [F, F, F, F, F, F]],
   ];
 };
 const gatedCases: SessionCase[] = (

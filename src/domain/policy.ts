@@ -262,19 +262,12 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       // Any member registers and reads its organization's products and SBOMs; operators too.
       if (resource.type !== 'organization') return hidden('wrong resource');
       return op || ownOrg(resource.id) ? ALLOW : hidden('not your organization');
-    case 'case.affected': {
-      // Who ships an affected version is the coordinator's alone: participants learn nothing from it.
-      if (resource.type !== 'case') return hidden('wrong resource');
-      const rel = resource.relation;
-      if (rel.coordinatorOrgId === actor.orgId) return ALLOW;
-      const inCase = rel.participant && !rel.participant.removed && rel.participant.orgId === actor.orgId;
-      return inCase ? forbidden('the case coordinator only') : hidden('not a participant of this case');
-    }
     case 'case.read':
     case 'case.manage':
     case 'case.participate':
     case 'case.state':
-    case 'case.statement': {
+    case 'case.statement':
+    case 'case.affected': {
       if (resource.type !== 'case') return hidden('wrong resource');
       const rel = resource.relation;
       const coordinating = rel.coordinatorOrgId === actor.orgId;
@@ -296,6 +289,8 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
         };
       }
       if (action === 'case.read' || action === 'case.participate') return ALLOW;
+      // Who ships an affected version is the coordinator's alone: participants learn nothing from it.
+      if (action === 'case.affected') return coordinating ? ALLOW : forbidden('the case coordinator only');
       if (action === 'case.manage') return coordinating ? ALLOW : forbidden('the case coordinator only');
       if (action === 'case.state')
         return coordinating || p?.role === 'vendor' ? ALLOW : forbidden('vendors and the coordinator only');
