@@ -1154,8 +1154,11 @@ describe('unacknowledged invitations: reminder, then escalation, through the job
     expect((await c.api.get<CaseListRow[]>('/api/v1/cases')).find((x) => x.id === caseId)?.pendingAcks).toBe(1);
 
     // By mail: the silent vendor was reminded, the coordinator told; the quick vendor neither.
+    // Each mail is its own job: the two may arrive in either order, so wait for both.
     const got = await mail.waitFor(
-      (ms) => ms.some((m) => m.to.includes('admin@coord-r.example') && /needs coordinator attention/.test(m.subject)),
+      (ms) =>
+        ms.some((m) => m.to.includes('admin@coord-r.example') && /needs coordinator attention/.test(m.subject)) &&
+        ms.some((m) => m.to.includes('admin@silent.example') && /acknowledgement of the invitation/.test(m.subject)),
       20_000,
     );
     const to = (a: string) => got.filter((m) => m.to.includes(a)).map((m) => m.subject);
