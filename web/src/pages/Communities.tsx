@@ -258,9 +258,9 @@ export function CommunityPage({ id }: { id: string }) {
           {members.data === null ? <Empty>The member list is for the community's members.</Empty> : null}
           {members.data && members.data.length === 0 ? <Empty>No members yet.</Empty> : null}
           {members.data && members.data.length > 0 ? (
-            <TableWrap label="Members">
+            <TableWrap label="Member organizations">
               <table>
-                <caption className="visually-hidden">Members</caption>
+                <caption className="visually-hidden">Member organizations</caption>
                 <thead>
                   <tr>
                     <th scope="col">Organization</th>
