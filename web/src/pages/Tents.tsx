@@ -1,6 +1,6 @@
 // A case's tents (who learns what, when), their timeline up to the release date, the reader's
 // briefing packet, and the NDA gate a community case puts before its first read.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { get, post } from '../api.ts';
 import { formatLocal } from '../format.ts';
 import { tlpClass } from '../tlp.ts';
@@ -157,6 +157,7 @@ export function TentsSection({
           </TableWrap>
           {coordinator && opening ? (
             <OpenEarlyForm
+              key={opening}
               caseId={caseId}
               tent={list.find((t) => t.id === opening)}
               onCancel={() => setOpening(null)}
@@ -186,6 +187,9 @@ function OpenEarlyForm({
 }) {
   const act = useAction();
   const [reason, setReason] = useState('');
+  // The button that opened this form is gone: the keyboard continues in the form.
+  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => reasonRef.current?.focus(), []);
   if (!tent) return null;
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -206,7 +210,14 @@ function OpenEarlyForm({
       <div className="row">
         <div className="grow">
           <label htmlFor="open-early-reason">Reason for opening early</label>
-          <textarea id="open-early-reason" required rows={2} value={reason} onChange={(e) => setReason(e.target.value)} />
+          <textarea
+            ref={reasonRef}
+            id="open-early-reason"
+            required
+            rows={2}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
         </div>
         <div className="row-go actions">
           <button type="submit" className="primary" disabled={act.busy || !reason.trim()}>
