@@ -24,6 +24,8 @@ export const UI_ROUTES = [
   '/cases',
   '/cases/:id',
   '/statements',
+  '/communities',
+  '/communities/:id',
 ] as const;
 
 const TYPES: Record<string, string> = {

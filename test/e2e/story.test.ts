@@ -326,6 +326,72 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await ctx.close();
   });
 
+  it('a steward runs the trust community; the tents of a community case; a vendor meets the NDA gate', async () => {
+    // The demo's community (Demo Trust Circle): the coordinator is its steward, every demo organization a member,
+    // and the demo case was opened in it with the community's tent template.
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await signIn(page, 'coordinator');
+    await page.getByRole('link', { name: 'Communities', exact: true }).click();
+    await page.getByRole('link', { name: 'Demo Trust Circle' }).click();
+    await page.getByRole('heading', { name: 'Demo Trust Circle', level: 1 }).waitFor();
+    await page.getByRole('table', { name: 'NDA acceptances' }).waitFor();
+    await page.getByRole('button', { name: 'Manage Acme Networks' }).click();
+    await page.getByRole('heading', { name: 'What Acme Networks has seen' }).waitFor();
+    await page.getByRole('table', { name: 'Exposure of Acme Networks' }).waitFor();
+    await look(page, '15-community');
+    const communityUrl = new URL(page.url()).pathname;
+
+    await page.getByRole('link', { name: 'Cases', exact: true }).click();
+    await page.getByRole('link', { name: /tlslite-embedded record parser/ }).click();
+    const tents = page.locator('#tents');
+    await tents.getByRole('img', { name: 'When each tent opens, from now to the release date' }).waitFor();
+    await tents.getByRole('rowheader', { name: 'Fix providers' }).waitFor();
+    expect(await tents.locator('svg .mark').count()).toBe(5);
+    // The text alternative names each tent and when it opens.
+    expect(await tents.locator('svg desc').textContent()).toMatch(
+      /Fix providers \(TLP:RED\) is open.*Everyone \(TLP:CLEAR\) opens/,
+    );
+    await tents.getByRole('button', { name: 'Open early Enablers (distributors, cloud providers, OEMs)' }).click();
+    await tents.getByLabel('Reason for opening early').fill('An OEM ships the parser in a product line of its own.');
+    await tents.getByRole('button', { name: 'Open now' }).click();
+    await tents
+      .getByRole('row', { name: /Enablers/ })
+      .getByText(/Opened early: An OEM ships/)
+      .waitFor();
+    await page.getByRole('button', { name: 'Show my briefing' }).click();
+    await page
+      .getByRole('region', { name: 'Briefing packet' })
+      .getByText(/tlslite-embedded/)
+      .first()
+      .waitFor();
+    await page.waitForLoadState('networkidle');
+    await checkA11y(page, 'case tents');
+    await tents.screenshot({ path: path.join(SHOTS, '16-case-tents.png') });
+
+    // A new NDA version: everyone accepts it again before the next read.
+    await page.goto(communityUrl);
+    await page.getByRole('button', { name: 'Publish a new version…' }).click();
+    await page.getByLabel('Agreement text').fill('Demo Trust Circle — participation agreement (version 2)\n\n1. As before.\n');
+    await page.getByRole('button', { name: 'Publish version 2' }).click();
+    await page.getByText(/Version 2, published/).waitFor();
+    await ctx.close();
+
+    const vctx = await newContext();
+    const vendor = await vctx.newPage();
+    await signIn(vendor, 'acme-networks.example');
+    await vendor.goto('/cases');
+    await vendor.getByRole('link', { name: /NDA acceptance required/ }).click();
+    await vendor.getByRole('heading', { name: 'Demo Trust Circle: NDA acceptance required' }).waitFor();
+    await vendor.getByRole('region', { name: 'Agreement, version 2' }).getByText('As before.').waitFor();
+    await look(vendor, '17-nda-gate');
+    await vendor.getByRole('button', { name: 'I accept version 2' }).click();
+    await vendor.getByRole('heading', { name: /tlslite-embedded record parser/, level: 1 }).waitFor();
+    await vendor.locator('#tents').getByRole('rowheader', { name: 'Fix providers' }).waitFor();
+    await look(vendor, '18-vendor-community-case');
+    await vctx.close();
+  });
+
   it('a user sets up an authenticator app and a passkey, then signs in with each', async () => {
     const ctx = await newContext();
     const page = await ctx.newPage();

@@ -14,6 +14,8 @@ export class ApiError extends Error {
     readonly fields: Array<{ field: string; message: string }>,
     /** The problem type's last part: not-found, mfa-required, … */
     readonly type: string = '',
+    /** The whole problem body, for extension members (e.g. nda on nda-required). */
+    readonly body: Record<string, unknown> = {},
   ) {
     super(detail ?? title);
   }
@@ -45,7 +47,14 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       errors?: Array<{ field: string; message: string }>;
     };
     const type = (p.type ?? '').replace('urn:village:problem:', '');
-    throw new ApiError(res.status, p.title ?? res.statusText, p.detail, p.errors ?? [], type);
+    throw new ApiError(
+      res.status,
+      p.title ?? res.statusText,
+      p.detail,
+      p.errors ?? [],
+      type,
+      (data ?? {}) as Record<string, unknown>,
+    );
   }
   return data as T;
 }
@@ -53,6 +62,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 export const get = <T>(path: string) => api<T>('GET', path);
 export const post = <T>(path: string, body: unknown = {}) => api<T>('POST', path, body);
 export const put = <T>(path: string, body: unknown = {}) => api<T>('PUT', path, body);
+export const patch = <T>(path: string, body: unknown = {}) => api<T>('PATCH', path, body);
 export const del = <T>(path: string, body?: unknown) => api<T>('DELETE', path, body);
 
 /** A File → base64 (no data: prefix), for uploads sent as JSON. */

@@ -5,6 +5,7 @@ import { ApiError, get, post, setCsrfToken } from './api.ts';
 import { AccountPage } from './pages/Account.tsx';
 import { CasePage } from './pages/Case.tsx';
 import { CasesPage } from './pages/Cases.tsx';
+import { CommunitiesPage, CommunityPage } from './pages/Communities.tsx';
 import { HomePage } from './pages/Home.tsx';
 import { ReplyPage } from './pages/Reply.tsx';
 import { ReportPage } from './pages/Report.tsx';
@@ -46,6 +47,8 @@ const ROUTES: Array<[string, (p: Params) => ReactNode, boolean]> = [
   ['/cases', () => <CasesPage />, true],
   ['/cases/:id', (p) => <CasePage id={p.id ?? ''} />, true],
   ['/statements', () => <StatementsPage />, true],
+  ['/communities', () => <CommunitiesPage />, true],
+  ['/communities/:id', (p) => <CommunityPage id={p.id ?? ''} />, true],
 ];
 
 function route(path: string, me: Me | null): ReactNode {
@@ -119,6 +122,9 @@ function App() {
                   My statements
                 </NavLink>
               ) : null}
+              <NavLink href="/communities" path={path}>
+                Communities
+              </NavLink>
               <NavLink href="/account" path={path}>
                 Account
               </NavLink>

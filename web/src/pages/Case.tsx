@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { del, fileToBase64, get, post, put } from '../api.ts';
+import { ApiError, del, fileToBase64, get, post, put } from '../api.ts';
 import {
   EM_STATES,
   humanSize,
@@ -24,6 +24,7 @@ import {
   useLoad,
   useSession,
 } from '../ui.tsx';
+import { BriefingSection, NdaGate, type NdaRequired, TentsSection } from './Tents.tsx';
 
 interface Participant {
   orgId: string;
@@ -44,6 +45,7 @@ interface CaseView {
   title: string;
   summary: string;
   coordinatorOrgId: string;
+  communityId: string | null;
   emState: string;
   releaseAt: string | null;
   embargoEndedReason: string | null;
@@ -161,6 +163,13 @@ export function CasePage({ id }: { id: string }) {
     setTick((t) => t + 1);
   };
   if (kase.loading && !kase.data) return <Loading />;
+  const nda = kase.error instanceof ApiError && kase.error.type === 'nda-required' ? (kase.error.body.nda as NdaRequired) : null;
+  if (nda && !kase.data)
+    return (
+      <Page title="Case">
+        <NdaGate nda={nda} onAccepted={kase.reload} />
+      </Page>
+    );
   if (!kase.data || !me)
     return (
       <Page title="Case">
@@ -189,6 +198,8 @@ export function CasePage({ id }: { id: string }) {
       {c.summary ? <p className="prewrap summary">{c.summary}</p> : null}
       <nav className="toc" aria-label="Case sections">
         <a href="#participants">Participants</a>
+        {c.communityId ? <a href="#tents">{coordinator ? 'Tents' : 'My tents'}</a> : null}
+        <a href="#briefing">Briefing</a>
         <a href="#embargo">Embargo</a>
         <a href="#vulnerabilities">Vulnerabilities and statements</a>
         <a href="#messages">Messages</a>
@@ -199,6 +210,17 @@ export function CasePage({ id }: { id: string }) {
       {mine && !mine.acknowledgedAt && !coordinator ? <Acknowledge caseId={c.id} onDone={refreshAll} /> : null}
       <div className="stack">
         <Participants {...ctx} />
+        {c.communityId ? (
+          <TentsSection
+            caseId={c.id}
+            coordinator={coordinator}
+            releaseAt={c.releaseAt}
+            names={names}
+            tick={tick}
+            onChange={refreshAll}
+          />
+        ) : null}
+        <BriefingSection caseId={c.id} />
         <EmbargoSection {...ctx} />
         <VulnerabilitiesSection {...ctx} />
         <MessagesSection {...ctx} />

@@ -15,6 +15,7 @@ export interface CaseRow {
   nextDeadline: string | null;
   nextDeadlineKind: string | null;
   pendingAcks: number;
+  ndaRequired: { communityId: string; version: number; hash: string } | null;
 }
 
 const capitalize = (s: string | null) => (s ? s.charAt(0).toUpperCase() + s.slice(1) : '');
@@ -66,7 +67,7 @@ export function CasesPage() {
                 <tr key={c.id}>
                   <td>
                     <Link href={`/cases/${c.id}`}>
-                      <span className="ref">{c.ref}</span> {c.title}
+                      <span className="ref">{c.ref}</span> {c.ndaRequired ? <em>NDA acceptance required</em> : c.title}
                     </Link>
                   </td>
                   <td>
