@@ -240,9 +240,10 @@ describe('properties', () => {
           watch: { cveIds: [watched] },
           feeds: [{ source: 'kev' }],
         });
-        const f = facts({ cveIds: [watched], cords: [c], keywords: [], affected: [] });
+        const attacks = cord({ id: 'a', kind: 'attacks-observed', action: 'alert' });
+        const f = facts({ cveIds: [watched], cords: [c, attacks], keywords: [], affected: [] });
         const named = `${prefix}${watched.slice(3)}`;
-        expect(ids(matchSignal(kev({ cveIds: [named, ...others] }), f))).toEqual(['fm']);
+        expect(ids(matchSignal(kev({ cveIds: [named, ...others] }), f))).toEqual(['a', 'fm']);
         expect(matchSignal(kev({ cveIds: others }), f)).toEqual([]);
       }),
     );
