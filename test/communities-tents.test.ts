@@ -157,6 +157,10 @@ describe('a community and its members', () => {
 
 describe('tents in a case', () => {
   it('a case in the community starts with its tents; fix providers are in at once', async () => {
+    // The coordinator's address book: every organization (a vendor still sees only its own).
+    const directory = await coord.api.get<Array<{ id: string }>>('/api/v1/orgs');
+    expect(directory.map((o) => o.id)).toEqual(expect.arrayContaining([v1.orgId, v2.orgId, enabler.orgId, cert.orgId]));
+    expect((await v1.api.get<Array<{ id: string }>>('/api/v1/orgs')).map((o) => o.id)).toEqual([v1.orgId]);
     caseId = (await openCase(coord.api, { title: 'Overflow in the shared TLS parser' })).id;
     await v.db.updateTable('cases').set({ community_id: communityId }).where('id', '=', caseId).execute();
     // Through the API, a case opened with a community gets the template (checked on a second case).

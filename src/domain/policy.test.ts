@@ -622,10 +622,13 @@ describe('visibleOrganizations()', () => {
     ['admin of A', user('admin', 'A'), ORG_A],
     ['member of B', user('member', 'B'), ORG_B],
     ['admin of B', user('admin', 'B'), ORG_B],
-    ['admin of coordinator C', user('admin', 'C'), ORG_C],
     ['token of admin of A', asToken(user('admin', 'A'), [...TOKEN_SCOPES]), ORG_A],
   ] as const)('%s sees only its own organization', (_name, actor, orgId) => {
     expect(visibleOrganizations(actor)).toEqual({ all: false, ids: [orgId] });
+  });
+  it('a coordinator organization sees the directory of all organizations (it invites them)', () => {
+    expect(visibleOrganizations(user('member', 'C'))).toEqual({ all: true });
+    expect(visibleOrganizations(asToken(user('admin', 'C'), ['org:read']))).toEqual({ all: true });
   });
   it('an operator sees all, by session or token', () => {
     expect(visibleOrganizations(operator())).toEqual({ all: true });

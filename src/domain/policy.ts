@@ -365,10 +365,14 @@ export function caseCeiling(actor: Actor, rel: CaseRelation): Tlp | null {
   return tents.open ? minTlp(p.tlpCeiling, tents.tlpCeiling) : null;
 }
 
-/** Which organizations an actor may list: all of them (operators) or just its own. */
+/**
+ * Which organizations an actor may list: all of them for operators and for coordinator
+ * organizations (who invite organizations into cases and tents: the directory is their address
+ * book), otherwise just its own.
+ */
 export function visibleOrganizations(actor: Actor): { all: true } | { all: false; ids: string[] } {
   if (actor.type !== 'user') return { all: false, ids: [] };
-  return actor.isOperator ? { all: true } : { all: false, ids: [actor.orgId] };
+  return actor.isOperator || actor.orgKind === 'coordinator' ? { all: true } : { all: false, ids: [actor.orgId] };
 }
 
 /** Which organization's cases an actor may list (as coordinator or participant); none for others. */

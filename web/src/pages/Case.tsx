@@ -401,7 +401,7 @@ function Participants({ c, coordinator, myOrgId, refreshAll }: Ctx) {
           <div className="row">
             <div>
               <label htmlFor="p-org">Organization</label>
-              {/* Operators see every organization; others (GET /orgs lists only their own) give an id. */}
+              {/* Coordinators and operators get the directory from GET /orgs; a lone entry falls back to an id field. */}
               {orgs.loading || (orgs.data?.length ?? 0) > 1 ? (
                 <select
                   id="p-org"
