@@ -1,5 +1,35 @@
-// Reading an organization's audit entries: those about it, and those its users did that concern no other organization.
-import type { AppContext } from '../context.ts';
+// Writing an audit entry for a request's action on one object, and reading an organization's
+// audit entries: those about it, and those its users did that concern no other organization.
+import type { Kysely } from 'kysely';
+import { type AppContext, actorIds, type RequestMeta } from '../context.ts';
+import { appendAudit } from '../store/audit.ts';
+import type { DB } from '../store/schema.ts';
+
+/**
+ * Records what the request's actor did to one object, in the caller's transaction. The subject
+ * organization defaults to the actor's own.
+ */
+export async function auditObject(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  meta: RequestMeta,
+  object: { type: string; id: string },
+  action: string,
+  details?: Record<string, unknown>,
+  subjectOrgId?: string | null,
+): Promise<void> {
+  const ids = actorIds(meta);
+  await appendAudit(trx, {
+    at: ctx.clock.now(),
+    ...ids,
+    subjectOrgId: subjectOrgId ?? ids.actorOrgId,
+    action,
+    objectType: object.type,
+    objectId: object.id,
+    requestId: meta.requestId,
+    ...(details ? { details } : {}),
+  });
+}
 
 export interface AuditEntryView {
   seq: string;

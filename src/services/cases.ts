@@ -2,20 +2,20 @@
 // report-management state and vendor case-state flags) and case-wide flags.
 import type { Kysely } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
-import { actorIds } from '../context.ts';
 import type { UserActor } from '../domain/policy.ts';
 import { type RmAction, rmNext } from '../domain/report-states.ts';
 import { problems } from '../problem.ts';
-import { appendAudit } from '../store/audit.ts';
 import type { DB } from '../store/schema.ts';
 import type { ParticipantRole, RmState, Tlp } from '../store/schema-cases.ts';
+import { auditObject } from './audit-log.ts';
 import { loadGates } from './case-gates.ts';
 import { notifyInvited } from './notify.ts';
 import { nextRef, setReportState } from './reports.ts';
 import { applyTemplate } from './tents.ts';
 import { addTimeline } from './timeline.ts';
 
-async function auditCase(
+/** An audit entry about a case. */
+export function auditCase(
   ctx: AppContext,
   trx: Kysely<DB>,
   meta: RequestMeta,
@@ -23,21 +23,9 @@ async function auditCase(
   caseId: string,
   details?: Record<string, unknown>,
   subjectOrgId?: string | null,
-) {
-  const ids = actorIds(meta);
-  await appendAudit(trx, {
-    at: ctx.clock.now(),
-    ...ids,
-    subjectOrgId: subjectOrgId ?? ids.actorOrgId,
-    action,
-    objectType: 'case',
-    objectId: caseId,
-    requestId: meta.requestId,
-    ...(details ? { details } : {}),
-  });
+): Promise<void> {
+  return auditObject(ctx, trx, meta, { type: 'case', id: caseId }, action, details, subjectOrgId);
 }
-
-export { auditCase };
 
 export interface OpenCaseInput {
   title: string;

@@ -20,13 +20,14 @@ import {
 } from '../domain/community.ts';
 import { type Action, type Actor, type CommunityRelation, decide, scopeDecision, type UserActor } from '../domain/policy.ts';
 import { problems } from '../problem.ts';
-import { appendAudit } from '../store/audit.ts';
 import type { DB } from '../store/schema.ts';
+import { auditObject } from './audit-log.ts';
 
 /** What a member does; tents may name these instead of organizations (src/domain/tents.ts). */
 export const MEMBER_FUNCTIONS = ['fix-provider', 'enabler', 'affinity-group', 'protection-vendor', 'government-cert'] as const;
 
-async function audit(
+/** An audit entry about a community. */
+function audit(
   ctx: AppContext,
   trx: Kysely<DB>,
   meta: RequestMeta,
@@ -34,18 +35,8 @@ async function audit(
   communityId: string,
   details?: Record<string, unknown>,
   subjectOrgId?: string | null,
-) {
-  const ids = actorIds(meta);
-  await appendAudit(trx, {
-    at: ctx.clock.now(),
-    ...ids,
-    subjectOrgId: subjectOrgId ?? ids.actorOrgId,
-    action,
-    objectType: 'community',
-    objectId: communityId,
-    requestId: meta.requestId,
-    ...(details ? { details } : {}),
-  });
+): Promise<void> {
+  return auditObject(ctx, trx, meta, { type: 'community', id: communityId }, action, details, subjectOrgId);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,11 +4,11 @@
 // checks the SBOM against open cases is enqueued. A failure at any point leaves nothing.
 import type { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { type AppContext, actorIds, type RequestMeta } from '../context.ts';
+import type { AppContext, RequestMeta } from '../context.ts';
 import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
 import { problems } from '../problem.ts';
-import { appendAudit } from '../store/audit.ts';
 import type { DB } from '../store/schema.ts';
+import { auditObject } from './audit-log.ts';
 
 export const SBOM_MATCH_JOB = 'sbom.match';
 
@@ -41,16 +41,7 @@ export async function createProduct(
       .values({ org_id: orgId, name: input.name, purl: input.purl ?? null, created_at: now })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await appendAudit(trx, {
-      at: now,
-      ...actorIds(meta),
-      subjectOrgId: orgId,
-      action: 'product.create',
-      objectType: 'product',
-      objectId: row.id,
-      requestId: meta.requestId,
-      details: { name: input.name },
-    });
+    await auditObject(ctx, trx, meta, { type: 'product', id: row.id }, 'product.create', { name: input.name }, orgId);
     return { id: row.id };
   });
 }
@@ -283,15 +274,13 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
         FROM unnest(${idx}::int4[], ${Array.from(pv.subarray(from, to))}::int4[], ${Array.from(s.depth.subarray(from, to))}::int4[],
                     ${Array.from(s.parent.subarray(from, to))}::int4[]) AS u(i, pv, d, p)`.execute(trx);
     }
-    await appendAudit(trx, {
-      at: now,
-      ...actorIds(meta),
-      subjectOrgId: input.orgId,
-      action: old ? 'sbom.replace' : 'sbom.upload',
-      objectType: 'sbom',
-      objectId: row.uid,
-      requestId: meta.requestId,
-      details: {
+    await auditObject(
+      ctx,
+      trx,
+      meta,
+      { type: 'sbom', id: row.uid },
+      old ? 'sbom.replace' : 'sbom.upload',
+      {
         productId: input.productId,
         version: input.version,
         format: s.format,
@@ -299,7 +288,8 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
         components: s.components.length,
         sha256: input.sha256,
       },
-    });
+      input.orgId,
+    );
     await ctx.jobs.enqueue(trx, SBOM_MATCH_JOB, { sbomId: row.uid }, { key: row.uid });
     return { sbomId: row.uid, replaced: !!old, components: s.components.length, direct, warnings: s.warnings };
   });
