@@ -121,15 +121,14 @@ export async function loadGates(
   now: Date,
 ): Promise<Map<string, CaseGate>> {
   const communities = [...new Set(subjects.map((s) => s.communityId).filter((c): c is string => c !== null))];
-  const [tents, standings, ndas, org] = [
-    await loadTents(
-      db,
-      subjects.map((s) => s.caseId),
-    ),
-    await loadStandings(db, who.orgId, communities),
-    who.userId ? await pendingNdas(db, who.userId, communities) : new Map(),
-    await db.selectFrom('organizations').select('country').where('id', '=', who.orgId).executeTakeFirst(),
-  ];
+  // One after the other: the embedded engine serves one query at a time anyway.
+  const tents = await loadTents(
+    db,
+    subjects.map((s) => s.caseId),
+  );
+  const standings = await loadStandings(db, who.orgId, communities);
+  const ndas = who.userId ? await pendingNdas(db, who.userId, communities) : new Map<string, CaseGate['ndaPending']>();
+  const org = await db.selectFrom('organizations').select('country').where('id', '=', who.orgId).executeTakeFirst();
   const out = new Map<string, CaseGate>();
   for (const s of subjects) {
     const standing = s.communityId ? standings.get(s.communityId) : undefined;

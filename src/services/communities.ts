@@ -545,8 +545,9 @@ export async function getMembership(ctx: AppContext, id: string, orgId: string):
   let admission: MembershipRecord['admission'] = null;
   if (member && (member.state === 'applied' || member.state === 'sponsored')) {
     const c = await getCommunity(ctx.db, id);
-    const m = await ctx.db.transaction().execute((trx) => recordedMembership(trx, id, orgId));
-    const r = await ctx.db.transaction().execute((trx) => roster(trx, id));
+    const { m, r } = await ctx.db
+      .transaction()
+      .execute(async (trx) => ({ m: await recordedMembership(trx, id, orgId), r: await roster(trx, id) }));
     admission = admissionProgress(m, c.admission, r, ctx.clock.now());
   }
   return {

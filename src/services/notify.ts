@@ -20,7 +20,7 @@ import {
   standingChangeNotice,
 } from '../mail/templates.ts';
 import type { DB } from '../store/schema.ts';
-import type { Tlp } from '../store/schema-cases.ts';
+import type { ParticipantRole, Tlp } from '../store/schema-cases.ts';
 import { loadGates } from './case-gates.ts';
 
 /** Active users of an organization: the recipients of its case mail. */
@@ -45,29 +45,23 @@ async function mailOrg(ctx: AppContext, trx: Kysely<DB>, orgId: string, key: str
  * case is open for it, nor while it is suspended or ejected from the case's community. For a
  * labelled item, one open tent must also allow its label.
  */
-async function mayBeTold(ctx: AppContext, trx: Kysely<DB>, caseId: string, orgId: string, tlp?: Tlp): Promise<boolean> {
-  const c = await trx
-    .selectFrom('cases')
-    .select(['community_id', 'coordinator_org_id'])
-    .where('id', '=', caseId)
-    .executeTakeFirstOrThrow();
-  const p = await trx
-    .selectFrom('case_participants')
-    .select('role')
-    .where('case_id', '=', caseId)
-    .where('org_id', '=', orgId)
-    .executeTakeFirst();
-  const gate = (
-    await loadGates(
-      trx,
-      [{ caseId, communityId: c.community_id, role: p?.role ?? null }],
-      { orgId, userId: null },
-      ctx.clock.now(),
-    )
-  ).get(caseId);
+async function mayBeTold(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  c: { caseId: string; community_id: string | null; coordinator_org_id: string },
+  p: { org_id: string; role: ParticipantRole },
+  tlp?: Tlp,
+): Promise<boolean> {
+  const gates = await loadGates(
+    trx,
+    [{ caseId: c.caseId, communityId: c.community_id, role: p.role }],
+    { orgId: p.org_id, userId: null },
+    ctx.clock.now(),
+  );
+  const gate = gates.get(c.caseId);
   if (!gate) return true;
   if (gate.standing === 'ejected' || gate.standing === 'suspended') return false;
-  if (orgId === c.coordinator_org_id || !gate.tents) return true;
+  if (p.org_id === c.coordinator_org_id || !gate.tents) return true;
   return gate.tents.open && (tlp === undefined || mayReadItem(gate.tents, { tlp }));
 }
 
@@ -75,7 +69,7 @@ async function caseRef(trx: Kysely<DB>, caseId: string) {
   return trx
     .selectFrom('cases as c')
     .innerJoin('organizations as o', 'o.id', 'c.coordinator_org_id')
-    .select(['c.ref', 'c.coordinator_org_id', 'o.name as coordinator'])
+    .select(['c.id as caseId', 'c.ref', 'c.coordinator_org_id', 'c.community_id', 'o.name as coordinator'])
     .where('c.id', '=', caseId)
     .executeTakeFirstOrThrow();
 }
@@ -100,7 +94,7 @@ export async function notifyMessage(
   const c = await caseRef(trx, e.caseId);
   const parts = await trx
     .selectFrom('case_participants')
-    .select(['org_id', 'tlp_ceiling'])
+    .select(['org_id', 'role', 'tlp_ceiling'])
     .where('case_id', '=', e.caseId)
     .where('removed_at', 'is', null)
     .execute();
@@ -110,7 +104,7 @@ export async function notifyMessage(
     const coordinating = p.org_id === c.coordinator_org_id;
     const addressed = e.audience === 'all' || e.audienceOrgId === p.org_id || coordinating;
     if (!addressed || !(coordinating || tlpWithin(e.tlp, p.tlp_ceiling))) continue;
-    if (!(await mayBeTold(ctx, trx, e.caseId, p.org_id, e.tlp))) continue;
+    if (!(await mayBeTold(ctx, trx, c, p, e.tlp))) continue;
     await mailOrg(ctx, trx, p.org_id, `message:${e.messageId}`, 'case.message', mail);
   }
 }
@@ -153,13 +147,13 @@ export async function notifyCase(
   const c = await caseRef(trx, e.caseId);
   const parts = await trx
     .selectFrom('case_participants')
-    .select('org_id')
+    .select(['org_id', 'role'])
     .where('case_id', '=', e.caseId)
     .where('removed_at', 'is', null)
     .execute();
   const mail = caseUpdate(ctx.config, { caseRef: c.ref, caseId: e.caseId, what: e.what });
   for (const p of parts) {
-    if (p.org_id === e.exceptOrgId || !(await mayBeTold(ctx, trx, e.caseId, p.org_id))) continue;
+    if (p.org_id === e.exceptOrgId || !(await mayBeTold(ctx, trx, c, p))) continue;
     await mailOrg(ctx, trx, p.org_id, `update:${e.key}`, 'case.update', mail);
   }
 }

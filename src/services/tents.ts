@@ -57,18 +57,19 @@ function view(t: Tent, scheduledAt: Date | null): TentView {
   };
 }
 
+/** Every tent of a case, with its schedule under the current release date. */
+async function tentViews(db: Kysely<DB>, caseId: string): Promise<TentView[]> {
+  const c = await db.selectFrom('cases').select(['release_at', 'created_at']).where('id', '=', caseId).executeTakeFirstOrThrow();
+  const tents = (await loadTents(db, [caseId])).get(caseId) ?? [];
+  return tents.map((t) => view(t, scheduledOpening(t.spec, c.release_at, c.created_at)));
+}
+
 /**
  * The tents as the actor may see them: the coordinator sees every tent and its schedule; a
  * participant sees only the open tents it is in (who else is in which tent is not its business).
  */
 export async function listTents(ctx: AppContext, actor: UserActor, rel: CaseRelation): Promise<TentView[]> {
-  const c = await ctx.db
-    .selectFrom('cases')
-    .select(['release_at', 'created_at'])
-    .where('id', '=', rel.caseId)
-    .executeTakeFirstOrThrow();
-  const tents = (await loadTents(ctx.db, [rel.caseId])).get(rel.caseId) ?? [];
-  const all = tents.map((t) => view(t, scheduledOpening(t.spec, c.release_at, c.created_at)));
+  const all = await tentViews(ctx.db, rel.caseId);
   if (actor.orgId === rel.coordinatorOrgId) return all;
   const mine = new Set(rel.gate?.tents?.grants.map((g) => g.tentId) ?? []);
   return all
@@ -122,13 +123,7 @@ export async function replaceTents(
     await trx.selectFrom('cases').select('id').where('id', '=', rel.caseId).forUpdate().executeTakeFirstOrThrow();
     await writeTents(ctx, trx, meta, rel.caseId, specs, now);
   });
-  const tents = (await loadTents(ctx.db, [rel.caseId])).get(rel.caseId) ?? [];
-  const c = await ctx.db
-    .selectFrom('cases')
-    .select(['release_at', 'created_at'])
-    .where('id', '=', rel.caseId)
-    .executeTakeFirstOrThrow();
-  return tents.map((t) => view(t, scheduledOpening(t.spec, c.release_at, c.created_at)));
+  return tentViews(ctx.db, rel.caseId);
 }
 
 async function writeTents(
@@ -430,77 +425,61 @@ async function tentOrganizations(
     : [];
   const standing = new Map(members.map((m) => [m.org_id, m]));
   const out = new Map<string, TentOrg>();
-  const consider = (o: TentOrg, mayJoin: boolean) => {
-    if (o.orgId === coordinatorOrgId || out.has(o.orgId)) return;
-    const m = standing.get(o.orgId);
-    if (m && m.state !== 'admitted' && (m.state === 'ejected' || m.state === 'suspended')) return;
-    const tags = orgTentTags({ tier: o.tier, functions: o.functions, caseRole: o.role, country: o.country });
-    const named = spec.members.orgIds.includes(o.orgId);
-    // Fix providers are the vendors invited to this case: a tent never brings in a community's
-    // members merely because they are fix providers elsewhere.
-    const byTier = spec.members.tiers.some(
-      (t) => t !== EVERYONE_TIER && tags.includes(t) && (t !== TENT_TIERS.fixProvider || o.participantId !== null),
-    );
-    const everyone = spec.members.tiers.includes(EVERYONE_TIER) && o.participantId !== null;
-    if (named || byTier || everyone || (!mayJoin && tentContains(spec, o.orgId, tags) && o.participantId !== null))
-      out.set(o.orgId, o);
+  /** Tier and functions count only while the organization is an admitted member. */
+  const membership = (orgId: string) => {
+    const m = standing.get(orgId);
+    return m?.state === 'admitted' ? { tier: m.tier, functions: m.functions } : { tier: null, functions: [] };
   };
+  const barred = (orgId: string) => {
+    const state = standing.get(orgId)?.state;
+    return state === 'ejected' || state === 'suspended';
+  };
+  /**
+   * A participant is held by whatever the tent names. An organization not yet in the case joins
+   * only when named, or by a tier or function: never by `*` (everyone already in the case) nor as
+   * a fix provider (the vendors of this case, not the community's vendors at large).
+   */
+  const holds = (o: TentOrg) => {
+    const tags = orgTentTags({ tier: o.tier, functions: o.functions, caseRole: o.role, country: o.country });
+    if (o.participantId !== null) return tentContains(spec, o.orgId, tags);
+    return (
+      spec.members.orgIds.includes(o.orgId) ||
+      spec.members.tiers.some((t) => t !== EVERYONE_TIER && t !== TENT_TIERS.fixProvider && tags.includes(t))
+    );
+  };
+  const consider = (o: TentOrg) => {
+    if (o.orgId === coordinatorOrgId || out.has(o.orgId) || barred(o.orgId)) return;
+    if (holds(o)) out.set(o.orgId, o);
+  };
+  const newcomer = (r: { id: string; name: string; country: string | null }): TentOrg => ({
+    orgId: r.id,
+    orgName: r.name,
+    participantId: null,
+    role: null,
+    tlpCeiling: spec.tlpCeiling,
+    removed: false,
+    acknowledged: false,
+    ...membership(r.id),
+    country: r.country,
+  });
   for (const p of parts) {
-    const m = standing.get(p.org_id);
-    const admitted = m?.state === 'admitted';
-    consider(
-      {
-        orgId: p.org_id,
-        orgName: p.name,
-        participantId: p.id,
-        role: p.role,
-        tlpCeiling: p.tlp_ceiling,
-        removed: p.removed_at !== null,
-        acknowledged: p.acknowledged_at !== null,
-        tier: admitted ? (m?.tier ?? null) : null,
-        functions: admitted ? (m?.functions ?? []) : [],
-        country: p.country,
-      },
-      false,
-    );
+    consider({
+      orgId: p.org_id,
+      orgName: p.name,
+      participantId: p.id,
+      role: p.role,
+      tlpCeiling: p.tlp_ceiling,
+      removed: p.removed_at !== null,
+      acknowledged: p.acknowledged_at !== null,
+      ...membership(p.org_id),
+      country: p.country,
+    });
   }
-  for (const m of members) {
-    if (m.state !== 'admitted') continue;
-    consider(
-      {
-        orgId: m.org_id,
-        orgName: m.name,
-        participantId: null,
-        role: null,
-        tlpCeiling: spec.tlpCeiling,
-        removed: false,
-        acknowledged: false,
-        tier: m.tier,
-        functions: m.functions,
-        country: m.country,
-      },
-      true,
-    );
-  }
+  for (const m of members) if (m.state === 'admitted') consider(newcomer({ id: m.org_id, name: m.name, country: m.country }));
   const named = spec.members.orgIds.filter((o) => !out.has(o) && o !== coordinatorOrgId && !parts.some((p) => p.org_id === o));
   if (named.length) {
     const rows = await trx.selectFrom('organizations').select(['id', 'country', 'name']).where('id', 'in', named).execute();
-    for (const r of rows) {
-      const m = standing.get(r.id);
-      if (m && (m.state === 'ejected' || m.state === 'suspended')) continue;
-      out.set(r.id, {
-        orgId: r.id,
-        orgName: r.name,
-        participantId: null,
-        role: null,
-        tlpCeiling: spec.tlpCeiling,
-        removed: false,
-        acknowledged: false,
-        tier: m?.state === 'admitted' ? m.tier : null,
-        functions: m?.state === 'admitted' ? m.functions : [],
-        country: r.country,
-      });
-    }
+    for (const r of rows) if (!barred(r.id)) out.set(r.id, newcomer(r));
   }
   return [...out.values()];
 }
