@@ -169,3 +169,31 @@ export function TableWrap({ label, children }: { label: string; children: ReactN
     </section>
   );
 }
+
+/** A labelled TLP picker offering `labels` (those the user may use), shown as TLP:LABEL. */
+export function TlpSelect({
+  id,
+  label,
+  labels,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  labels: readonly string[];
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        {labels.map((l) => (
+          <option key={l} value={l}>
+            TLP:{l}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

@@ -20,6 +20,7 @@ import {
   TableWrap,
   Time,
   TlpBadge,
+  TlpSelect,
   useAction,
   useLoad,
   useSession,
@@ -435,16 +436,13 @@ function Participants({ c, coordinator, myOrgId, refreshAll }: Ctx) {
                 <option value="reporter">Reporter</option>
               </select>
             </div>
-            <div>
-              <label htmlFor="p-tlp">TLP ceiling</label>
-              <select id="p-tlp" value={add.tlpCeiling} onChange={(e) => setAdd({ ...add, tlpCeiling: e.target.value })}>
-                {TLP_LABELS.map((l) => (
-                  <option key={l} value={l}>
-                    TLP:{l}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <TlpSelect
+              id="p-tlp"
+              label="TLP ceiling"
+              labels={TLP_LABELS}
+              value={add.tlpCeiling}
+              onChange={(tlpCeiling) => setAdd({ ...add, tlpCeiling })}
+            />
             <div className="row-go">
               <button type="submit" className="primary" disabled={act.busy}>
                 Invite
@@ -941,16 +939,7 @@ function MessagesSection(ctx: Ctx) {
             <label htmlFor="m-subject">Subject</label>
             <input id="m-subject" required value={f.subject} onChange={(e) => setF({ ...f, subject: e.target.value })} />
           </div>
-          <div>
-            <label htmlFor="m-tlp">TLP label</label>
-            <select id="m-tlp" value={f.tlp} onChange={(e) => setF({ ...f, tlp: e.target.value })}>
-              {labels.map((l) => (
-                <option key={l} value={l}>
-                  TLP:{l}
-                </option>
-              ))}
-            </select>
-          </div>
+          <TlpSelect id="m-tlp" label="TLP label" labels={labels} value={f.tlp} onChange={(tlp) => setF({ ...f, tlp })} />
           <div>
             <label htmlFor="m-aud">To</label>
             <select id="m-aud" value={f.audience} onChange={(e) => setF({ ...f, audience: e.target.value })}>
@@ -1025,16 +1014,7 @@ function ArtifactsSection(ctx: Ctx) {
             <label htmlFor="a-file">File</label>
             <input id="a-file" type="file" required onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
           </div>
-          <div>
-            <label htmlFor="a-tlp">TLP label</label>
-            <select id="a-tlp" value={tlp} onChange={(e) => setTlp(e.target.value)}>
-              {labels.map((l) => (
-                <option key={l} value={l}>
-                  TLP:{l}
-                </option>
-              ))}
-            </select>
-          </div>
+          <TlpSelect id="a-tlp" label="TLP label" labels={labels} value={tlp} onChange={setTlp} />
           <div className="row-go">
             <button type="submit" disabled={act.busy || !file}>
               Upload
