@@ -374,7 +374,11 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await page.getByRole('button', { name: 'Publish a new version…' }).click();
     await page.getByLabel('Agreement text').fill('Demo Trust Circle — participation agreement (version 2)\n\n1. As before.\n');
     await page.getByRole('button', { name: 'Publish version 2' }).click();
-    await page.getByText(/Version 2, published/).waitFor();
+    // The NDA section (not only the community's summary) shows the new version.
+    await page
+      .locator('summary')
+      .filter({ hasText: /Version 2, published/ })
+      .waitFor();
     await ctx.close();
 
     const vctx = await newContext();
