@@ -20,6 +20,7 @@ import { parseVers, rangeMatcher } from '../src/formats/vers.ts';
 import { createLogger } from '../src/http/logging.ts';
 import { createJobQueue } from '../src/jobs/pgboss-queue.ts';
 import { type AffectedQuery, registerSbomMatch, whoIsAffected, withVersion } from '../src/services/affected.ts';
+import { openInstanceKeys } from '../src/services/instance-keys.ts';
 import { ingestSbom } from '../src/services/sboms.ts';
 import type { Database, Engine } from '../src/store/database.ts';
 import type { DB } from '../src/store/schema.ts';
@@ -519,6 +520,7 @@ async function runOn(
       clock: systemClock,
       log: createLogger('silent'),
       jobs,
+      keys: await openInstanceKeys(database.db, loadConfig({ ...process.env, DATABASE_URL: undefined }), new Date()),
     };
     registerSbomMatch(ctx);
     await jobs.start();

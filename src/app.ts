@@ -12,6 +12,7 @@ import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.
 import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
+import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
 import { registerTentJobs } from './services/tents.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
 import { type Database, openDatabase } from './store/database.ts';
@@ -58,7 +59,10 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
           workers: config.workers,
           ...(opts.jobPollingSeconds ? { pollingIntervalSeconds: opts.jobPollingSeconds } : {}),
         });
-        const ctx: AppContext = { config, database: db, db: db.db, clock: opts.clock ?? systemClock, log, jobs };
+        const clock = opts.clock ?? systemClock;
+        const keyring = openKeyring(config);
+        const signing = await loadSigningKey(db.db, keyring, config, clock.now());
+        const ctx: AppContext = { config, database: db, db: db.db, clock, log, jobs, keys: { keyring, signing } };
         registerHousekeeping(ctx);
         const mail = registerMail(ctx);
         registerCaseReminders(ctx);

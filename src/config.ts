@@ -66,6 +66,11 @@ const ConfigSchema = z.object({
     .max(320)
     .refine((v) => /^[^\r\n]*@[^\r\n]*$/.test(v), 'must be an address such as Village <village@example.org>')
     .default('Village <village@localhost>'),
+  // The key-encryption keyring (JSON, mode 0600); default <data dir>/keys/kek.json, created at first start.
+  VILLAGE_KEK_FILE: z.string().min(1).optional(),
+  // An operator-supplied OpenPGP private key (armored) to sign with; default: one generated at first start.
+  VILLAGE_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  VILLAGE_SIGNING_KEY_PASSPHRASE: z.string().min(1).optional(),
 });
 
 export type Config = {
@@ -95,6 +100,12 @@ export type Config = {
   /** Outgoing mail server; undefined: mail is disabled (queued mail is recorded as skipped). */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** The key-encryption keyring file. */
+  kekFile: string;
+  /** True when kekFile is the default one in the data directory (then it is created if missing). */
+  kekFileIsDefault: boolean;
+  signingKeyFile: string | undefined;
+  signingKeyPassphrase: string | undefined;
 };
 
 export class ConfigError extends Error {}
@@ -133,5 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     housekeepingSeconds: e.VILLAGE_HOUSEKEEPING_SECONDS,
     smtpUrl: e.VILLAGE_SMTP_URL,
     mailFrom: e.VILLAGE_MAIL_FROM,
+    kekFile: path.resolve(e.VILLAGE_KEK_FILE ?? path.join(e.VILLAGE_DATA_DIR, 'keys', 'kek.json')),
+    kekFileIsDefault: e.VILLAGE_KEK_FILE === undefined,
+    signingKeyFile: e.VILLAGE_SIGNING_KEY_FILE ? path.resolve(e.VILLAGE_SIGNING_KEY_FILE) : undefined,
+    signingKeyPassphrase: e.VILLAGE_SIGNING_KEY_PASSPHRASE,
   };
 }

@@ -5,6 +5,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Actor } from './domain/policy.ts';
 import type { JobQueue } from './jobs/queue.ts';
+import type { InstanceKeys } from './services/instance-keys.ts';
 import type { Database } from './store/database.ts';
 import type { DB } from './store/schema.ts';
 
@@ -15,6 +16,8 @@ export interface AppContext {
   clock: Clock;
   log: Logger;
   jobs: JobQueue;
+  /** The key-encryption keyring and the instance's OpenPGP signing key. */
+  keys: InstanceKeys;
 }
 
 /** Who is asking, from where: what services need to decide and to audit. */

@@ -269,6 +269,7 @@ const ROWS: Row[] = [
   // Operations
   { method: 'GET', route: '/healthz', expect: everyone(200) },
   { method: 'GET', route: '/readyz', expect: everyone(200) },
+  { method: 'GET', route: '/.well-known/openpgp-key.asc', expect: everyone(200) },
 
   // Signing in and out: open to anyone (a token or a session may sign in again)
   {

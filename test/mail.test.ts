@@ -17,6 +17,7 @@ import {
   newMessageNotification,
   reporterAcknowledgement,
 } from '../src/mail/templates.ts';
+import { openInstanceKeys } from '../src/services/instance-keys.ts';
 import { startTestVillage, testConfig } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { type SmtpSink, startSmtpSink, waitFor } from './support/smtp-sink.ts';
@@ -44,7 +45,8 @@ async function startHarness(opts: { env?: Record<string, string>; mailer?: Maile
     maintenanceIntervalSeconds: 1,
     stopTimeoutMs: 5000,
   });
-  const ctx: AppContext = { config, database, db: database.db, clock: new ManualClock(new Date()), log, jobs };
+  const keys = await openInstanceKeys(database.db, config, new Date());
+  const ctx: AppContext = { config, database, db: database.db, clock: new ManualClock(new Date()), log, jobs, keys };
   const mail = registerMail(ctx, opts.mailer !== undefined ? { mailer: opts.mailer } : {});
   await jobs.start();
   return {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileKeyring } from '../src/crypto/keyring.ts';
 import { createTestDatabase, type TestDatabase, testEngine } from './support/db.ts';
 import { type ServerProcess, startServerProcess } from './support/process.ts';
 
@@ -15,9 +16,12 @@ describe.skipIf(!onServer)('two servers on one PostgreSQL database', () => {
   let a: ServerProcess;
   let b: ServerProcess;
   const dirs: string[] = [];
+  let kekDir = '';
 
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: false });
+    kekDir = fs.mkdtempSync(path.join(os.tmpdir(), 'village-scale-kek-'));
+    FileKeyring.open(path.join(kekDir, 'kek.json'), { create: true });
     const env = (dir: string) => ({
       DATABASE_URL: db.url as string,
       VILLAGE_DATA_DIR: dir,
@@ -26,6 +30,8 @@ describe.skipIf(!onServer)('two servers on one PostgreSQL database', () => {
       VILLAGE_HOUSEKEEPING_SECONDS: '1',
       VILLAGE_LOGIN_MAX_FAILURES: '4',
       VILLAGE_COOKIE_SECURE: '0',
+      // One instance: both servers share the key-encryption keyring (as a deployment must).
+      VILLAGE_KEK_FILE: path.join(kekDir, 'kek.json'),
     });
     for (let i = 0; i < 2; i++) dirs.push(fs.mkdtempSync(path.join(os.tmpdir(), 'village-scale-')));
     // Started together: migrations, the job schema and the demo seed must each happen once.
@@ -35,7 +41,7 @@ describe.skipIf(!onServer)('two servers on one PostgreSQL database', () => {
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await db?.drop();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    for (const d of [...dirs, kekDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
   const demoLogin = () => {

@@ -10,6 +10,7 @@ import { randomToken } from '../crypto/secrets.ts';
 import type { Scope } from '../domain/policy.ts';
 import { createLogger } from '../http/logging.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { openInstanceKeys } from '../services/instance-keys.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
 import { createToken } from '../services/tokens.ts';
 import { verifyAuditChain } from '../store/audit.ts';
@@ -37,7 +38,8 @@ async function withContext<T>(config: Config, fn: (ctx: AppContext) => Promise<T
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
     await migrateToLatest(database.db);
     const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-    return await fn({ config, database, db: database.db, clock: systemClock, log, jobs: noJobs });
+    const keys = await openInstanceKeys(database.db, config, systemClock.now());
+    return await fn({ config, database, db: database.db, clock: systemClock, log, jobs: noJobs, keys });
   } finally {
     await database?.close();
     unlock();

@@ -13,6 +13,7 @@ import { parseSbom, SbomError } from '../formats/sbom.ts';
 import { createLogger } from '../http/logging.ts';
 import { createJobQueue } from '../jobs/pgboss-queue.ts';
 import { registerSbomMatch } from '../services/affected.ts';
+import { openInstanceKeys } from '../services/instance-keys.ts';
 import { createProduct, ingestSbom, measured } from '../services/sboms.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { openDatabase } from '../store/database.ts';
@@ -58,7 +59,8 @@ export async function sbomImport(config: Config, dir: string, opts: { org?: stri
   const failures: string[] = [];
   try {
     await migrateToLatest(database.db);
-    const ctx: AppContext = { config, database, db: database.db, clock: systemClock, log, jobs };
+    const keys = await openInstanceKeys(database.db, config, systemClock.now());
+    const ctx: AppContext = { config, database, db: database.db, clock: systemClock, log, jobs, keys };
     registerSbomMatch(ctx); // declares the queue; this process runs no handlers
     await jobs.start();
     const meta: RequestMeta = { actor: { type: 'anonymous' }, requestId: `cli:sbom-import:${started}` };

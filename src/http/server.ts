@@ -22,6 +22,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { tentRoutes } from './routes/tents.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { webauthnRoutes } from './routes/webauthn.ts';
+import { wellKnownRoutes } from './routes/well-known.ts';
 import { webRoutes } from './web.ts';
 
 export type App = FastifyInstance;
@@ -108,6 +109,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
 
   await app.register(healthRoutes(ctx, opts.ready ?? (() => true)));
   // The web UI (its pages, including the reporter's private link /reply/:token, and its assets).
+  await app.register(wellKnownRoutes(ctx));
   await app.register(webRoutes());
   await app.register(authRoutes(ctx), { prefix: '/api/v1' });
   await app.register(accountRoutes(ctx), { prefix: '/api/v1' });

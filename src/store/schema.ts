@@ -2,6 +2,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
+import type { KeysDB } from './schema-keys.ts';
 import type { SbomsDB } from './schema-sboms.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -191,7 +192,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
