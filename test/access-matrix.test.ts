@@ -245,6 +245,8 @@ interface Row {
   file?: boolean;
   /** The success answer is the web UI's page (HTML under the UI's Content-Security-Policy), not JSON. */
   page?: boolean;
+  /** The success answer is a public file of this media type (keys, feeds), not JSON. */
+  contentType?: RegExp;
   /** Session roles act through a fresh session of a same-role twin user (the row ends sessions or changes credentials). */
   twin?: boolean;
   /** The concrete request for a caller and the target id: URL (default: the route with :id filled in) and body. */
@@ -269,7 +271,12 @@ const ROWS: Row[] = [
   // Operations
   { method: 'GET', route: '/healthz', expect: everyone(200) },
   { method: 'GET', route: '/readyz', expect: everyone(200) },
-  { method: 'GET', route: '/.well-known/openpgp-key.asc', expect: everyone(200) },
+  {
+    method: 'GET',
+    route: '/.well-known/openpgp-key.asc',
+    expect: everyone(200),
+    contentType: /^application\/pgp-keys/,
+  },
 
   // Signing in and out: open to anyone (a token or a session may sign in again)
   {
@@ -1065,6 +1072,8 @@ describe('access matrix', () => {
       expect(body.type).toBe(DENIAL_TYPE[expected]);
     } else if (row.file) {
       expect(res.headers['content-disposition']).toMatch(/^attachment;/);
+    } else if (row.contentType) {
+      expect(res.headers['content-type']).toMatch(row.contentType);
     } else if (row.page) {
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       expect(res.headers['content-security-policy']).toBe(UI_CSP);
