@@ -25,6 +25,7 @@ import { createSession } from '../src/services/sessions.ts';
 import { createToken } from '../src/services/tokens.ts';
 import { confirmTotp, startTotpEnrolment } from '../src/services/totp.ts';
 import { checkFile } from '../src/services/uploads.ts';
+import { createSubscription, listSubscriptions, type SubscriptionView, sendPing } from '../src/services/webhooks.ts';
 import { makeOrg, makeUser, PASSWORD, Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
 import { isDocsRoute, listRoutes, type Method, openApiOperations, routeKey, UNSAFE_METHODS } from './support/routes.ts';
 import { SoftAuthenticator } from './support/soft-authenticator.ts';
@@ -909,7 +910,72 @@ const ROWS: Row[] = [
     expect: by(401, 403, 403, 404, 200, 403, 403),
     build: () => ({ body: { components: [{ purl: 'pkg:npm/left-pad', vers: 'vers:npm/<2.0.0' }], paths: true } }),
   },
+
+  // Webhooks: instance-wide subscriptions are the operators'; an organization's are its admins'
+  // (and operators'). Another organization's subscription, or an instance-wide one, is a 404.
+  //                                                     anon aMem aAdm bAdm  op  tAll tNone
+  { method: 'GET', route: '/api/v1/webhooks', expect: by(401, 403, 403, 403, 200, 403, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/webhooks',
+    expect: by(401, 403, 403, 403, 201, 403, 403),
+    build: () => ({ body: { url: WEBHOOK_URL, events: ['advisory.published'] } }),
+  },
+  { method: 'GET', route: '/api/v1/orgs/:id/webhooks', target: 'org', expect: by(401, 403, 200, 404, 200, 200, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/orgs/:id/webhooks',
+    target: 'org',
+    expect: by(401, 403, 201, 404, 201, 201, 403),
+    build: () => ({ body: { url: WEBHOOK_URL, events: ['advisory.published', 'ping'] } }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/v1/webhooks/:id',
+    expect: by(401, 403, 200, 404, 200, 200, 403),
+    build: async () => ({ url: `/api/v1/webhooks/${await freshWebhook()}` }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/webhooks/:id/secret',
+    expect: by(401, 403, 200, 404, 200, 200, 403),
+    build: async () => ({ url: `/api/v1/webhooks/${await freshWebhook()}/secret` }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/webhooks/:id/ping',
+    expect: by(401, 403, 202, 404, 202, 202, 403),
+    build: async () => ({ url: `/api/v1/webhooks/${await freshWebhook()}/ping` }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/webhooks/:id/deliveries',
+    expect: by(401, 403, 200, 404, 200, 200, 403),
+    build: async () => ({ url: `/api/v1/webhooks/${await freshWebhook()}/deliveries` }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/webhooks/:id/deliveries/:deliveryId/redeliver',
+    expect: by(401, 403, 202, 404, 202, 202, 403),
+    build: async () => {
+      const id = await freshWebhook();
+      const d = await sendPing(
+        v.ctx,
+        setupMeta,
+        (await listSubscriptions(v.ctx, ids.orgA)).find((s) => s.id === id) as SubscriptionView,
+      );
+      // Workers are off here: mark the delivery finished, as if it had failed.
+      await v.db.updateTable('webhook_deliveries').set({ status: 'failed' }).where('id', '=', d.id).execute();
+      return { url: `/api/v1/webhooks/${id}/deliveries/${d.id}/redeliver` };
+    },
+  },
 ];
+
+/** Webhooks here never leave the process (workers are off); private targets are allowed in this village. */
+const WEBHOOK_URL = 'http://127.0.0.1:9/hook';
+/** A subscription of org A, for rows that change or delete one. */
+const freshWebhook = async () =>
+  (await createSubscription(v.ctx, setupMeta, ids.orgA, { url: WEBHOOK_URL, events: ['advisory.published'] })).id;
 
 const COMMUNITY_SETTINGS = {
   charter: 'Members coordinate under a light-weight NDA.',
@@ -940,7 +1006,7 @@ async function perform(row: Row, c: Caller, id = defaultId(row)) {
 }
 
 beforeAll(async () => {
-  v = await startTestVillage({ workers: false, env: { VILLAGE_LOGIN_IP_LIMIT: '100000' } });
+  v = await startTestVillage({ workers: false, env: { VILLAGE_LOGIN_IP_LIMIT: '100000', VILLAGE_WEBHOOK_ALLOW_PRIVATE: '1' } });
   ids.orgA = (await makeOrg(v, 'org-a')).id;
   ids.orgB = (await makeOrg(v, 'org-b')).id;
   ids.orgC = (await makeOrg(v, 'coordinators', 'coordinator')).id;

@@ -22,6 +22,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { tentRoutes } from './routes/tents.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { webauthnRoutes } from './routes/webauthn.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { wellKnownRoutes } from './routes/well-known.ts';
 import { webRoutes } from './web.ts';
 
@@ -124,5 +125,6 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(productRoutes(ctx), { prefix: '/api/v1' });
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(webhookRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }
