@@ -280,21 +280,38 @@ describe('delivery', () => {
     expect(new Set(got.map((r) => r.headers[WEBHOOK_HEADERS.id])).size).toBe(1);
   });
 
-  it('signs with the new secret after rotation, and not with the old one', async () => {
+  it('after rotation signs with the new secret, and with the old one only during the overlap', async () => {
     const sub = await subscribe(op, '/rotated');
-    const res = await op.request({ method: 'POST', url: `/api/v1/webhooks/${sub.id}/secret` });
+    const res = await op.request({ method: 'POST', url: `/api/v1/webhooks/${sub.id}/secret`, payload: { overlapHours: 1 } });
     expect(res.statusCode, res.body).toBe(200);
-    const rotated = res.json() as { secret: string; secretRotatedAt: string };
+    const rotated = res.json() as { secret: string; secretRotatedAt: string; previousSecretExpiresAt: string };
     expect(rotated.secret).not.toBe(sub.secret);
     expect(rotated.secretRotatedAt).not.toBeNull();
+    expect(Date.parse(rotated.previousSecretExpiresAt) - Date.parse(rotated.secretRotatedAt)).toBe(3_600_000);
     await settled(sub.id, (await ping(op, sub.id)).id);
-    const [r] = rx.at('/rotated');
-    if (!r) throw new Error('nothing received');
-    expect(verifies(rotated.secret, r)).toBe(true);
-    expect(verifies(sub.secret, r)).toBe(false);
-    // The secret never appears in a listing.
+    const [during] = rx.at('/rotated');
+    if (!during) throw new Error('nothing received');
+    // Two signatures: a receiver with either secret accepts the delivery.
+    expect(String(during.headers[WEBHOOK_HEADERS.signature]).split(' ')).toHaveLength(2);
+    expect(verifies(rotated.secret, during)).toBe(true);
+    expect(verifies(sub.secret, during)).toBe(true);
+    // Rotating with no overlap ends every earlier secret at once.
+    const again = await op.request({ method: 'POST', url: `/api/v1/webhooks/${sub.id}/secret`, payload: { overlapHours: 0 } });
+    expect(again.statusCode, again.body).toBe(200);
+    const latest = again.json() as { secret: string; previousSecretExpiresAt: string | null };
+    expect(latest.previousSecretExpiresAt).toBeNull();
+    await settled(sub.id, (await ping(op, sub.id)).id);
+    const after = rx.at('/rotated')[1];
+    if (!after) throw new Error('nothing received');
+    expect(String(after.headers[WEBHOOK_HEADERS.signature]).split(' ')).toHaveLength(1);
+    expect(verifies(latest.secret, after)).toBe(true);
+    expect(verifies(rotated.secret, after)).toBe(false);
+    expect(verifies(sub.secret, after)).toBe(false);
+    // No secret ever appears in a listing.
     const list = await op.request({ method: 'GET', url: '/api/v1/webhooks' });
-    expect(list.body).not.toContain(rotated.secret);
+    for (const secret of [sub.secret, rotated.secret, latest.secret]) expect(list.body).not.toContain(secret);
+    const bad = await op.request({ method: 'POST', url: `/api/v1/webhooks/${sub.id}/secret`, payload: { overlapHours: 500 } });
+    expect(bad.statusCode).toBe(400);
   });
 
   it('a deleted subscription gets nothing more', async () => {

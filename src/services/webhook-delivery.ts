@@ -154,6 +154,9 @@ export async function deliverWebhook(
       's.url',
       's.secret_wrapped',
       's.kek_id',
+      's.previous_secret_wrapped',
+      's.previous_kek_id',
+      's.previous_secret_expires_at',
       's.deleted_at',
     ])
     .where('d.id', '=', data.deliveryId)
@@ -167,6 +170,21 @@ export async function deliverWebhook(
   } else {
     const secret = await subscriptionSecret(ctx, { id: row.sub_id, secret_wrapped: row.secret_wrapped, kek_id: row.kek_id });
     const timestamp = Math.floor(now.getTime() / 1000);
+    let signature = signWebhook(secret, timestamp, row.body);
+    // Within a rotation's overlap, the previous secret signs too.
+    if (
+      row.previous_secret_wrapped &&
+      row.previous_kek_id &&
+      row.previous_secret_expires_at &&
+      new Date(row.previous_secret_expires_at).getTime() > now.getTime()
+    ) {
+      const previous = await subscriptionSecret(ctx, {
+        id: row.sub_id,
+        secret_wrapped: row.previous_secret_wrapped,
+        kek_id: row.previous_kek_id,
+      });
+      signature += ` ${signWebhook(previous, timestamp, row.body)}`;
+    }
     result = await postWebhook(
       row.url,
       {
@@ -175,7 +193,7 @@ export async function deliverWebhook(
         [WEBHOOK_HEADERS.event]: row.event_type,
         [WEBHOOK_HEADERS.delivery]: row.id,
         [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-        [WEBHOOK_HEADERS.signature]: signWebhook(secret, timestamp, row.body),
+        [WEBHOOK_HEADERS.signature]: signature,
       },
       row.body,
       { timeoutMs: cfg.timeoutMs, allowPrivate: cfg.allowPrivate },

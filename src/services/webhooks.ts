@@ -37,6 +37,8 @@ export interface SubscriptionView {
   secretHint: string;
   createdAt: Date;
   secretRotatedAt: Date | null;
+  /** Until when the secret before the last rotation also signs deliveries (null: it does not). */
+  previousSecretExpiresAt: Date | null;
 }
 
 export interface AttemptView {
@@ -74,6 +76,7 @@ type SubscriptionRow = {
   secret_hint: string;
   created_at: Date;
   secret_rotated_at: Date | null;
+  previous_secret_expires_at: Date | null;
 };
 
 const SUBSCRIPTION_COLUMNS = [
@@ -85,6 +88,7 @@ const SUBSCRIPTION_COLUMNS = [
   'secret_hint',
   'created_at',
   'secret_rotated_at',
+  'previous_secret_expires_at',
 ] as const;
 
 function view(r: SubscriptionRow): SubscriptionView {
@@ -97,6 +101,7 @@ function view(r: SubscriptionRow): SubscriptionView {
     secretHint: r.secret_hint,
     createdAt: new Date(r.created_at),
     secretRotatedAt: r.secret_rotated_at ? new Date(r.secret_rotated_at) : null,
+    previousSecretExpiresAt: r.previous_secret_expires_at ? new Date(r.previous_secret_expires_at) : null,
   };
 }
 
@@ -240,22 +245,43 @@ export async function deleteSubscription(ctx: AppContext, meta: RequestMeta, sub
   });
 }
 
-/** A new secret, effective for every delivery attempt from now on (including pending retries). */
+/**
+ * A new secret, signing every delivery attempt from now on (pending retries too). For
+ * `overlapHours` the previous secret signs as well (a second signature in the header), so the
+ * receiver can switch over without refusing deliveries; 0 ends the old secret at once.
+ */
 export async function rotateSecret(
   ctx: AppContext,
   meta: RequestMeta,
   sub: SubscriptionView,
+  overlapHours = 24,
 ): Promise<SubscriptionView & { secret: string }> {
   const secret = newSecret();
   const w = await ctx.keys.keyring.wrap(Buffer.from(secret, 'utf8'), secretAad(sub.id));
+  const now = ctx.clock.now();
   const row = await ctx.db.transaction().execute(async (trx) => {
+    const old = await trx
+      .selectFrom('webhook_subscriptions')
+      .select(['secret_wrapped', 'kek_id'])
+      .where('id', '=', sub.id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const overlap = overlapHours > 0;
     const r = await trx
       .updateTable('webhook_subscriptions')
-      .set({ secret_wrapped: w.wrapped, kek_id: w.kekId, secret_hint: hintOf(secret), secret_rotated_at: ctx.clock.now() })
+      .set({
+        secret_wrapped: w.wrapped,
+        kek_id: w.kekId,
+        secret_hint: hintOf(secret),
+        secret_rotated_at: now,
+        previous_secret_wrapped: overlap ? old.secret_wrapped : null,
+        previous_kek_id: overlap ? old.kek_id : null,
+        previous_secret_expires_at: overlap ? new Date(now.getTime() + overlapHours * 3_600_000) : null,
+      })
       .where('id', '=', sub.id)
       .returning(SUBSCRIPTION_COLUMNS)
       .executeTakeFirstOrThrow();
-    await auditObject(ctx, trx, meta, { type: 'webhook', id: sub.id }, 'webhook.rotate_secret', undefined, sub.orgId);
+    await auditObject(ctx, trx, meta, { type: 'webhook', id: sub.id }, 'webhook.rotate_secret', { overlapHours }, sub.orgId);
     return r;
   });
   return { ...view(row), secret };

@@ -19,6 +19,9 @@ export interface WebhookSubscriptionsTable {
   created_by: string | null;
   created_at: Timestamp;
   secret_rotated_at: Timestamp | null;
+  previous_secret_wrapped: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+  previous_kek_id: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_secret_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   deleted_at: Timestamp | null;
 }
 

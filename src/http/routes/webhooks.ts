@@ -34,6 +34,7 @@ const SubscriptionOut = z.object({
   secretHint: z.string().describe("The secret's first characters"),
   createdAt: Timestamp,
   secretRotatedAt: Timestamp.nullable(),
+  previousSecretExpiresAt: Timestamp.nullable().describe('Until then the previous secret signs too (a second signature)'),
 });
 const WithSecret = SubscriptionOut.extend({
   secret: z.string().describe('The signing secret: shown this once, keep it'),
@@ -64,7 +65,12 @@ const DeliveryOut = z.object({
   ),
 });
 
-const subOut = (s: SubscriptionView) => ({ ...s, createdAt: iso(s.createdAt), secretRotatedAt: isoOrNull(s.secretRotatedAt) });
+const subOut = (s: SubscriptionView) => ({
+  ...s,
+  createdAt: iso(s.createdAt),
+  secretRotatedAt: isoOrNull(s.secretRotatedAt),
+  previousSecretExpiresAt: isoOrNull(s.previousSecretExpiresAt),
+});
 const withSecret = (s: SubscriptionView & { secret: string }) => ({ ...subOut(s), secret: s.secret });
 const deliveryOut = (d: DeliveryView) => ({
   ...d,
@@ -166,14 +172,24 @@ export const webhookRoutes =
       {
         schema: {
           tags,
-          summary: 'Rotate the signing secret; the new one is shown once and signs every attempt from now on',
+          summary:
+            'Rotate the signing secret; the new one is shown once and signs every attempt from now on, the old one too during the overlap',
           params: IdParams,
+          body: z.strictObject({
+            overlapHours: z
+              .number()
+              .int()
+              .min(0)
+              .max(168)
+              .default(24)
+              .describe('How long the previous secret keeps signing beside the new one (0: stop at once)'),
+          }),
           response: { 200: WithSecret, ...authErrors },
         },
       },
       async (req) => {
         const sub = await authorizeWebhook(ctx, req.actor, req.params.id);
-        return withSecret(await rotateSecret(ctx, metaOf(req), sub));
+        return withSecret(await rotateSecret(ctx, metaOf(req), sub, req.body.overlapHours));
       },
     );
 

@@ -15,6 +15,10 @@ CREATE TABLE webhook_subscriptions (
   created_by uuid REFERENCES users (id),
   created_at timestamptz NOT NULL,
   secret_rotated_at timestamptz,
+  -- After a rotation the previous secret also signs, until it expires (receivers switch over).
+  previous_secret_wrapped bytea,
+  previous_kek_id text,
+  previous_secret_expires_at timestamptz,
   deleted_at timestamptz
 );
 CREATE INDEX webhook_subscriptions_org_idx ON webhook_subscriptions (org_id) WHERE deleted_at IS NULL;
