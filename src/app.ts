@@ -14,6 +14,7 @@ import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
 import { registerTentJobs } from './services/tents.ts';
+import { registerWebhookJobs } from './services/webhook-delivery.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
 import { type Database, openDatabase } from './store/database.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -68,6 +69,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         registerCaseReminders(ctx);
         registerTentJobs(ctx);
         registerSbomMatch(ctx);
+        registerWebhookJobs(ctx);
         await jobs.start();
         return { ctx, jobs, mail };
       } finally {

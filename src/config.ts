@@ -71,6 +71,16 @@ const ConfigSchema = z.object({
   // An operator-supplied OpenPGP private key (armored) to sign with; default: one generated at first start.
   VILLAGE_SIGNING_KEY_FILE: z.string().min(1).optional(),
   VILLAGE_SIGNING_KEY_PASSPHRASE: z.string().min(1).optional(),
+  // Webhooks: http:// and loopback/private targets only when allowed (development and tests).
+  VILLAGE_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  VILLAGE_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
+  VILLAGE_WEBHOOK_RETRY_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
+  VILLAGE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  // CVE Services (the CVE Program's API); all four set, or none (then CVE routes say it is disabled).
+  VILLAGE_CVE_API_URL: z.string().url().optional(),
+  VILLAGE_CVE_API_ORG: z.string().min(1).max(128).optional(),
+  VILLAGE_CVE_API_USER: z.string().min(1).max(320).optional(),
+  VILLAGE_CVE_API_KEY: z.string().min(1).max(1024).optional(),
 });
 
 export type Config = {
@@ -106,6 +116,16 @@ export type Config = {
   kekFileIsDefault: boolean;
   signingKeyFile: string | undefined;
   signingKeyPassphrase: string | undefined;
+  webhooks: {
+    /** Allow http:// URLs and loopback, private and special-purpose addresses (never in production). */
+    allowPrivate: boolean;
+    timeoutMs: number;
+    /** First retry delay; each later one doubles (capped at six hours). */
+    retrySeconds: number;
+    maxAttempts: number;
+  };
+  /** CVE Services credentials; undefined: the integration is disabled. */
+  cveServices: { baseUrl: string; org: string; user: string; apiKey: string } | undefined;
 };
 
 export class ConfigError extends Error {}
@@ -119,6 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const cve = [e.VILLAGE_CVE_API_URL, e.VILLAGE_CVE_API_ORG, e.VILLAGE_CVE_API_USER, e.VILLAGE_CVE_API_KEY];
+  if (cve.some((x) => x !== undefined) && !cve.every((x) => x !== undefined)) {
+    throw new ConfigError(
+      'invalid configuration:\n  VILLAGE_CVE_API_URL, VILLAGE_CVE_API_ORG, VILLAGE_CVE_API_USER and VILLAGE_CVE_API_KEY are set together or not at all',
+    );
+  }
   const publicUrl = (e.VILLAGE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   return {
     port: e.PORT,
@@ -148,5 +174,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kekFileIsDefault: e.VILLAGE_KEK_FILE === undefined,
     signingKeyFile: e.VILLAGE_SIGNING_KEY_FILE ? path.resolve(e.VILLAGE_SIGNING_KEY_FILE) : undefined,
     signingKeyPassphrase: e.VILLAGE_SIGNING_KEY_PASSPHRASE,
+    webhooks: {
+      allowPrivate: e.VILLAGE_WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: Math.round(e.VILLAGE_WEBHOOK_TIMEOUT_SECONDS * 1000),
+      retrySeconds: e.VILLAGE_WEBHOOK_RETRY_SECONDS,
+      maxAttempts: e.VILLAGE_WEBHOOK_MAX_ATTEMPTS,
+    },
+    cveServices:
+      e.VILLAGE_CVE_API_URL && e.VILLAGE_CVE_API_ORG && e.VILLAGE_CVE_API_USER && e.VILLAGE_CVE_API_KEY
+        ? {
+            baseUrl: e.VILLAGE_CVE_API_URL.replace(/\/$/, ''),
+            org: e.VILLAGE_CVE_API_ORG,
+            user: e.VILLAGE_CVE_API_USER,
+            apiKey: e.VILLAGE_CVE_API_KEY,
+          }
+        : undefined,
   };
 }

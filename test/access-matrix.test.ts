@@ -25,7 +25,9 @@ import { createSession } from '../src/services/sessions.ts';
 import { createToken } from '../src/services/tokens.ts';
 import { confirmTotp, startTotpEnrolment } from '../src/services/totp.ts';
 import { checkFile } from '../src/services/uploads.ts';
+import { createSubscription, listSubscriptions, type SubscriptionView, sendPing } from '../src/services/webhooks.ts';
 import { makeOrg, makeUser, PASSWORD, Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
+import { CveServicesDouble } from './support/cve-services-server.ts';
 import { isDocsRoute, listRoutes, type Method, openApiOperations, routeKey, UNSAFE_METHODS } from './support/routes.ts';
 import { SoftAuthenticator } from './support/soft-authenticator.ts';
 
@@ -41,6 +43,9 @@ const PASSKEY_EMAIL = 'passkey-user@a.example';
 const setupMeta: RequestMeta = { actor: { type: 'anonymous' }, requestId: 'access-matrix-setup' };
 
 let v: TestVillage;
+/** A local test double of CVE Services' documented endpoints (not the real service). */
+let cveDouble: CveServicesDouble;
+const CVE_CREDS = { org: 'matrix-cna', user: 'bot@matrix.example', apiKey: 'matrix-key' };
 const ids = {
   orgA: '',
   orgB: '',
@@ -916,7 +921,95 @@ const ROWS: Row[] = [
     expect: by(401, 403, 403, 404, 200, 403, 403),
     build: () => ({ body: { components: [{ purl: 'pkg:npm/left-pad', vers: 'vers:npm/<2.0.0' }], paths: true } }),
   },
+
+  // CVE Services (a local test double here): reserving a CVE id is the case coordinator's.
+  //                                                                anon aMem aAdm bAdm  op  tAll tNone
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/vulnerabilities/:vulnerabilityId/reserve-cve',
+    target: 'case',
+    expect: by(401, 403, 403, 404, 201, 403, 403),
+    build: async (c, id) => {
+      let vuln = id === ids.caseKB ? ids.vulnKB : ids.vuln;
+      if (c.role === 'operator' && id === ids.caseK) {
+        // A vulnerability without a CVE id each time: the operator's org coordinates K.
+        const res = await sessions.operator.request({
+          method: 'POST',
+          url: `/api/v1/cases/${id}/vulnerabilities`,
+          payload: { title: `Needs a CVE id ${unique()}` },
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        vuln = (res.json() as { id: string }).id;
+      }
+      return { url: `/api/v1/cases/${id}/vulnerabilities/${vuln}/reserve-cve`, body: {} };
+    },
+  },
+
+  // Webhooks: instance-wide subscriptions are the operators'; an organization's are its admins'
+  // (and operators'). Another organization's subscription, or an instance-wide one, is a 404.
+  //                                                     anon aMem aAdm bAdm  op  tAll tNone
+  { method: 'GET', route: '/api/v1/webhooks', expect: by(401, 403, 403, 403, 200, 403, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/webhooks',
+    expect: by(401, 403, 403, 403, 201, 403, 403),
+    build: () => ({ body: { url: WEBHOOK_URL, events: ['advisory.published'] } }),
+  },
+  { method: 'GET', route: '/api/v1/orgs/:id/webhooks', target: 'org', expect: by(401, 403, 200, 404, 200, 200, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/orgs/:id/webhooks',
+    target: 'org',
+    expect: by(401, 403, 201, 404, 201, 201, 403),
+    build: () => ({ body: { url: WEBHOOK_URL, events: ['advisory.published', 'ping'] } }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/v1/webhooks/:id',
+    expect: by(401, 403, 200, 404, 200, 200, 403),
+    build: async () => ({ url: `/api/v1/webhooks/${await freshWebhook()}` }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/webhooks/:id/secret',
+    expect: by(401, 403, 200, 404, 200, 200, 403),
+    build: async () => ({ url: `/api/v1/webhooks/${await freshWebhook()}/secret` }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/webhooks/:id/ping',
+    expect: by(401, 403, 202, 404, 202, 202, 403),
+    build: async () => ({ url: `/api/v1/webhooks/${await freshWebhook()}/ping` }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/webhooks/:id/deliveries',
+    expect: by(401, 403, 200, 404, 200, 200, 403),
+    build: async () => ({ url: `/api/v1/webhooks/${await freshWebhook()}/deliveries` }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/webhooks/:id/deliveries/:deliveryId/redeliver',
+    expect: by(401, 403, 202, 404, 202, 202, 403),
+    build: async () => {
+      const id = await freshWebhook();
+      const d = await sendPing(
+        v.ctx,
+        setupMeta,
+        (await listSubscriptions(v.ctx, ids.orgA)).find((s) => s.id === id) as SubscriptionView,
+      );
+      // Workers are off here: mark the delivery finished, as if it had failed.
+      await v.db.updateTable('webhook_deliveries').set({ status: 'failed' }).where('id', '=', d.id).execute();
+      return { url: `/api/v1/webhooks/${id}/deliveries/${d.id}/redeliver` };
+    },
+  },
 ];
+
+/** Webhooks here never leave the process (workers are off); private targets are allowed in this village. */
+const WEBHOOK_URL = 'http://127.0.0.1:9/hook';
+/** A subscription of org A, for rows that change or delete one. */
+const freshWebhook = async () =>
+  (await createSubscription(v.ctx, setupMeta, ids.orgA, { url: WEBHOOK_URL, events: ['advisory.published'] })).id;
 
 const COMMUNITY_SETTINGS = {
   charter: 'Members coordinate under a light-weight NDA.',
@@ -947,7 +1040,18 @@ async function perform(row: Row, c: Caller, id = defaultId(row)) {
 }
 
 beforeAll(async () => {
-  v = await startTestVillage({ workers: false, env: { VILLAGE_LOGIN_IP_LIMIT: '100000' } });
+  cveDouble = await new CveServicesDouble(CVE_CREDS).start();
+  v = await startTestVillage({
+    workers: false,
+    env: {
+      VILLAGE_LOGIN_IP_LIMIT: '100000',
+      VILLAGE_WEBHOOK_ALLOW_PRIVATE: '1',
+      VILLAGE_CVE_API_URL: cveDouble.url,
+      VILLAGE_CVE_API_ORG: CVE_CREDS.org,
+      VILLAGE_CVE_API_USER: CVE_CREDS.user,
+      VILLAGE_CVE_API_KEY: CVE_CREDS.apiKey,
+    },
+  });
   ids.orgA = (await makeOrg(v, 'org-a')).id;
   ids.orgB = (await makeOrg(v, 'org-b')).id;
   ids.orgC = (await makeOrg(v, 'coordinators', 'coordinator')).id;
@@ -1035,7 +1139,10 @@ beforeAll(async () => {
     ids[key] = (vr.json() as { id: string }).id;
   }
 });
-afterAll(async () => v?.close());
+afterAll(async () => {
+  await v?.close();
+  await cveDouble?.stop();
+});
 beforeAll(async () => {
   ids.product = (await createProduct(v.ctx, setupMeta, ids.orgA, { name: 'Widget' })).id;
 });

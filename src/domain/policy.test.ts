@@ -67,6 +67,8 @@ const ACTIONS = [
   'product.read',
   'product.write',
   'case.affected',
+  'webhook.instance',
+  'webhook.org',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -108,6 +110,8 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'product.read': 'products:read',
   'product.write': 'products:write',
   'case.affected': 'cases:read',
+  'webhook.instance': 'instance:admin',
+  'webhook.org': 'org:write',
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -211,6 +215,9 @@ const ORG_TABLE: Partial<Record<Action, { own: [Outcome, Outcome, Outcome]; othe
   // Products and SBOMs: every member of the organization, and operators.
   'product.read': { own: [A, A, A], other: [H, H, A] },
   'product.write': { own: [A, A, A], other: [H, H, A] },
+  // Webhooks: instance-wide subscriptions are the operators'; an organization's are its admins'.
+  'webhook.instance': { own: [F, F, A], other: [F, F, A] },
+  'webhook.org': { own: [F, A, A], other: [H, H, A] },
 };
 
 function orgResource(action: Action, orgId: string, userInOrg: string, accountOf: string): Resource {
@@ -221,6 +228,7 @@ function orgResource(action: Action, orgId: string, userInOrg: string, accountOf
     case 'user.create':
     case 'product.read':
     case 'product.write':
+    case 'webhook.org':
       return { type: 'organization', id: orgId };
     case 'user.read':
     case 'user.update':
@@ -509,6 +517,7 @@ describe('session actors', () => {
       ['user.update', caseRes],
       ['account.manage', { type: 'user', id: USER_A, orgId: ORG_A }],
       ['audit.read', { type: 'organization', id: ORG_A }],
+      ['webhook.org', { type: 'instance' }],
       ...CASE_ACTIONS.map((a): [Action, Resource] => [a, { type: 'organization', id: ORG_A }]),
       ...COMMUNITY_ACTIONS.map((a): [Action, Resource] => [a, caseRes]),
       ['case.read', { type: 'report', id: REPORT_1 }],

@@ -119,7 +119,10 @@ export type Action =
   // Products and SBOMs: an organization's own; who ships what is for a case's coordinator only
   | 'product.read'
   | 'product.write'
-  | 'case.affected';
+  | 'case.affected'
+  // Webhook subscriptions: instance-wide ones are the operators'; an organization's are its admins'
+  | 'webhook.instance'
+  | 'webhook.org';
 
 /**
  * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
@@ -171,6 +174,8 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'product.read': 'products:read',
   'product.write': 'products:write',
   'case.affected': 'cases:read',
+  'webhook.instance': 'instance:admin',
+  'webhook.org': 'org:write',
 };
 
 export { tlpWithin };
@@ -216,6 +221,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       return ALLOW;
     case 'instance.admin':
     case 'org.create':
+    case 'webhook.instance':
     case 'audit.verify':
       return op ? ALLOW : forbidden('operators only');
     case 'org.list':
@@ -224,6 +230,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       if (resource.type !== 'organization') return hidden('wrong resource');
       return op || ownOrg(resource.id) ? ALLOW : hidden('not your organization');
     case 'org.update':
+    case 'webhook.org':
       if (resource.type !== 'organization') return hidden('wrong resource');
       if (op || orgAdmin(resource.id)) return ALLOW;
       return ownOrg(resource.id) ? forbidden('organization admins only') : hidden('not your organization');

@@ -15,6 +15,7 @@ import { authRoutes } from './routes/auth.ts';
 import { caseStateRoutes } from './routes/case-state.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { communityRoutes } from './routes/communities.ts';
+import { cveServicesRoutes } from './routes/cve-services.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
 import { productRoutes, sbomUploadRoutes } from './routes/products.ts';
@@ -22,6 +23,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { tentRoutes } from './routes/tents.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
 import { webauthnRoutes } from './routes/webauthn.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { wellKnownRoutes } from './routes/well-known.ts';
 import { webRoutes } from './web.ts';
 
@@ -124,5 +126,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(productRoutes(ctx), { prefix: '/api/v1' });
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(webhookRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(cveServicesRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }
