@@ -207,6 +207,8 @@ export function CommunityPage({ id }: { id: string }) {
   const applications = (members.data ?? []).filter((m) => m.state === 'applied' || m.state === 'sponsored');
   const selectedMember = (members.data ?? []).find((m) => m.orgId === selected) ?? null;
   const myState = mine.data?.member?.state ?? null;
+  // Admins of admitted members sponsor applicants (the API lists open applications to them).
+  const sponsor = me.user.orgRole === 'admin' && myState === 'admitted';
   return (
     <Page title={c.name}>
       <p className="lead">
@@ -222,7 +224,7 @@ export function CommunityPage({ id }: { id: string }) {
       <nav className="toc" aria-label="Community sections">
         <a href="#rules">Charter and rules</a>
         <a href="#members">Members</a>
-        {steward ? <a href="#applications">Applications</a> : null}
+        {steward || sponsor ? <a href="#applications">Applications</a> : null}
         <a href="#nda">NDA</a>
       </nav>
       <div className="stack">
@@ -315,11 +317,21 @@ export function CommunityPage({ id }: { id: string }) {
             onClose={() => setSelected(null)}
           />
         ) : null}
-        {steward ? (
+        {steward || sponsor ? (
           <Section id="applications" title="Applications">
             {applications.length === 0 ? <Empty>No open application.</Empty> : null}
             {applications.map((m) => (
-              <Application key={m.orgId} communityId={c.id} member={m} tick={tick} onReview={() => setSelected(m.orgId)} />
+              <Application
+                key={m.orgId}
+                communityId={c.id}
+                member={m}
+                tick={tick}
+                steward={steward}
+                maySponsor={sponsor && m.orgId !== me.user.orgId}
+                myOrgId={me.user.orgId}
+                onReview={() => setSelected(m.orgId)}
+                onDone={bump}
+              />
             ))}
           </Section>
         ) : null}
@@ -402,38 +414,69 @@ function Application({
   communityId,
   member,
   tick,
+  steward,
+  maySponsor,
+  myOrgId,
   onReview,
+  onDone,
 }: {
   communityId: string;
   member: Member;
   tick: number;
+  steward: boolean;
+  maySponsor: boolean;
+  myOrgId: string;
   onReview: () => void;
+  onDone: () => void;
 }) {
+  // The record (history, what the rule still needs) is for stewards and the applicant itself.
   const rec = useLoad(
-    () => get<Membership>(`/communities/${communityId}/members/${member.orgId}`),
-    [communityId, member.orgId, tick],
+    () => (steward ? get<Membership>(`/communities/${communityId}/members/${member.orgId}`) : Promise.resolve(null)),
+    [communityId, member.orgId, tick, steward],
   );
+  const act = useAction();
+  const [sponsored, setSponsored] = useState(false);
+  const mine = sponsored || (rec.data?.history ?? []).some((h) => h.type === 'sponsor' && h.byOrgId === myOrgId);
+  const sponsor = () =>
+    act.run(async () => {
+      await post(`/communities/${communityId}/members/${member.orgId}/events`, { type: 'sponsor' });
+      setSponsored(true);
+      onDone();
+    });
   return (
     <article className="row-item" aria-labelledby={`app-${member.orgId}`}>
-      <h3 id={`app-${member.orgId}`}>
-        {member.orgName} <Badge kind="warn">{member.state}</Badge>
-      </h3>
-      <ErrorNote error={rec.error} />
-      {rec.data ? (
-        <>
-          <History history={rec.data.history} />
-          {rec.data.admission ? (
-            <p className="small">
-              {rec.data.admission.satisfied
-                ? 'The admission rule is met.'
-                : `Still needed: ${rec.data.admission.missing.join('; ')}.`}
-            </p>
-          ) : null}
-        </>
-      ) : null}
-      <button type="button" className="small" onClick={onReview}>
-        Review<span className="visually-hidden"> {member.orgName}</span>
-      </button>
+      <div>
+        <h3 id={`app-${member.orgId}`}>
+          {member.orgName} <Badge kind="warn">{member.state}</Badge>
+        </h3>
+        <ErrorNote error={rec.error} />
+        {rec.data ? (
+          <>
+            <History history={rec.data.history} />
+            {rec.data.admission ? (
+              <p className="small">
+                {rec.data.admission.satisfied
+                  ? 'The admission rule is met.'
+                  : `Still needed: ${rec.data.admission.missing.join('; ')}.`}
+              </p>
+            ) : null}
+          </>
+        ) : null}
+        <ErrorNote error={act.error} />
+        {mine ? <p className="small">Your organization sponsors this application.</p> : null}
+      </div>
+      <div className="actions">
+        {maySponsor && !mine ? (
+          <button type="button" className="small" disabled={act.busy} onClick={sponsor}>
+            Sponsor<span className="visually-hidden"> {member.orgName}</span>
+          </button>
+        ) : null}
+        {steward ? (
+          <button type="button" className="small" onClick={onReview}>
+            Review<span className="visually-hidden"> {member.orgName}</span>
+          </button>
+        ) : null}
+      </div>
     </article>
   );
 }
