@@ -165,13 +165,15 @@ export function AffectedSection({
       {suggestions.length > 0 ? (
         <>
           <ErrorNote error={act.error} />
-          <TlpSelect
-            id="aff-tlp"
-            label="Highest TLP label for invitations"
-            labels={TLP_LABELS}
-            value={ceiling}
-            onChange={setCeiling}
-          />
+          <div className="field-narrow">
+            <TlpSelect
+              id="aff-tlp"
+              label="Highest TLP label for invitations"
+              labels={TLP_LABELS}
+              value={ceiling}
+              onChange={setCeiling}
+            />
+          </div>
           <ul className="plain">
             {suggestions.map((s) => (
               <li key={s.orgId} className="suggestion">

@@ -205,6 +205,7 @@ export function CommunityPage({ id }: { id: string }) {
     );
   const steward = acceptances.data !== null && acceptances.data !== undefined;
   const applications = (members.data ?? []).filter((m) => m.state === 'applied' || m.state === 'sponsored');
+  const orgNames: Record<string, string> = Object.fromEntries((members.data ?? []).map((m) => [m.orgId, m.orgName]));
   const selectedMember = (members.data ?? []).find((m) => m.orgId === selected) ?? null;
   const myState = mine.data?.member?.state ?? null;
   // Admins of admitted members sponsor applicants (the API lists open applications to them).
@@ -310,6 +311,7 @@ export function CommunityPage({ id }: { id: string }) {
         </Section>
         {steward && selectedMember ? (
           <MemberPanel
+            names={orgNames}
             key={selectedMember.orgId}
             community={c}
             member={selectedMember}
@@ -322,6 +324,7 @@ export function CommunityPage({ id }: { id: string }) {
             {applications.length === 0 ? <Empty>No open application.</Empty> : null}
             {applications.map((m) => (
               <Application
+                names={orgNames}
                 key={m.orgId}
                 communityId={c.id}
                 member={m}
@@ -393,7 +396,10 @@ function Readmit({ community, onDone }: { community: Community; onDone: () => vo
   );
 }
 
-function History({ history }: { history: Membership['history'] }) {
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/** The recorded steps; organization ids in a reason (e.g. "sponsored by <id>") read as names where known. */
+function History({ history, names = {} }: { history: Membership['history']; names?: Record<string, string> }) {
   if (history.length === 0) return <Empty>No recorded step.</Empty>;
   return (
     <ol className="history">
@@ -403,7 +409,7 @@ function History({ history }: { history: Membership['history'] }) {
           <Time iso={h.at} /> — {EVENT_NAMES[h.type] ?? h.type}
           {h.vote ? `: ${h.vote}` : ''}
           {h.derived ? ' (the admission rule is met)' : ''} → <strong>{h.to}</strong>
-          {h.reason ? <span className="muted"> · “{h.reason}”</span> : null}
+          {h.reason ? <span className="muted"> · “{h.reason.replace(UUID, (id) => names[id] ?? id)}”</span> : null}
         </li>
       ))}
     </ol>
@@ -411,6 +417,7 @@ function History({ history }: { history: Membership['history'] }) {
 }
 
 function Application({
+  names,
   communityId,
   member,
   tick,
@@ -420,6 +427,7 @@ function Application({
   onReview,
   onDone,
 }: {
+  names: Record<string, string>;
   communityId: string;
   member: Member;
   tick: number;
@@ -452,7 +460,7 @@ function Application({
         <ErrorNote error={rec.error} />
         {rec.data ? (
           <>
-            <History history={rec.data.history} />
+            <History history={rec.data.history} names={names} />
             {rec.data.admission ? (
               <p className="small">
                 {rec.data.admission.satisfied
@@ -482,11 +490,13 @@ function Application({
 }
 
 function MemberPanel({
+  names,
   community,
   member,
   onDone,
   onClose,
 }: {
+  names: Record<string, string>;
   community: Community;
   member: Member;
   onDone: () => void;
@@ -535,7 +545,7 @@ function MemberPanel({
       <ErrorNote error={act.error} />
       <h3>History</h3>
       <ErrorNote error={rec.error} />
-      {rec.data ? <History history={rec.data.history} /> : <Loading />}
+      {rec.data ? <History history={rec.data.history} names={names} /> : <Loading />}
       {rec.data?.admission && pending ? (
         <p className="small">
           {rec.data.admission.satisfied
