@@ -165,13 +165,16 @@ export async function look(page: Page, name: string): Promise<void> {
   await shot(page, name);
 }
 
-/** Nothing wider than the screen except scrollable tables. */
+/**
+ * The page does not scroll sideways: nothing is wider than the screen, except inside tables that
+ * scroll on their own. The elements sticking out, when it does.
+ */
 export async function tooWide(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const limit = document.documentElement.clientWidth;
     if (document.documentElement.scrollWidth <= limit) return [];
     return [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > limit + 1 && !e.closest('.table-wrap'))
+      .filter((e) => e.getBoundingClientRect().right > limit + 1)
       .slice(0, 8)
       .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`);
   });
