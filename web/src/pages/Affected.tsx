@@ -3,24 +3,12 @@
 // case suggested for an invitation; and a search page for any purl with a vers range or OSV events.
 import { type FormEvent, useState } from 'react';
 import { get, post } from '../api.ts';
+import { type AffectedRow, type Suggestion, suggestParticipants } from '../products.ts';
 import { Link } from '../router.tsx';
 import { TLP_LABELS } from '../tlp.ts';
 import { Badge, Empty, ErrorNote, Loading, Page, Section, TableWrap, TlpSelect, useAction, useLoad } from '../ui.tsx';
 import type { CaseRow } from './Cases.tsx';
 
-export interface AffectedRow {
-  vulnerabilityId: string | null;
-  orgId: string;
-  orgName: string;
-  productId: string;
-  productName: string;
-  productVersion: string;
-  sbomId: string;
-  component: string;
-  relation: 'direct' | 'transitive';
-  depth: number;
-  path?: string[];
-}
 interface AffectedAnswer {
   results: AffectedRow[];
   skipped: Array<{ affectedProductId: string; vulnerabilityId: string; reason: string }>;
@@ -79,25 +67,6 @@ function AffectedTable({ rows, label, vulnNames }: { rows: AffectedRow[]; label:
       </table>
     </TableWrap>
   );
-}
-
-interface Suggestion {
-  orgId: string;
-  orgName: string;
-  products: string[];
-}
-
-/** Organizations with a hit that are not (or no longer) in the case. */
-export function suggestParticipants(rows: AffectedRow[], present: Set<string>): Suggestion[] {
-  const by = new Map<string, Suggestion>();
-  for (const r of rows) {
-    if (present.has(r.orgId)) continue;
-    const s = by.get(r.orgId) ?? { orgId: r.orgId, orgName: r.orgName, products: [] };
-    const p = `${r.productName} ${r.productVersion}`;
-    if (!s.products.includes(p)) s.products.push(p);
-    by.set(r.orgId, s);
-  }
-  return [...by.values()].sort((a, b) => a.orgName.localeCompare(b.orgName));
 }
 
 /** The case page's section, shown to the case's coordinator only. */

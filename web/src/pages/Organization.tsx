@@ -2,6 +2,7 @@
 // it, newest first, a page at a time.
 import { useState } from 'react';
 import { ApiError, get } from '../api.ts';
+import { detailsText } from '../products.ts';
 import { Badge, Empty, ErrorNote, Loading, Page, Section, TableWrap, Time, useAction, useLoad, useSession } from '../ui.tsx';
 
 interface Org {
@@ -38,17 +39,6 @@ export interface AuditEntry {
 }
 
 export const AUDIT_PAGE = 25;
-
-/** A short, readable form of an entry's details (the whole JSON on hover). */
-export function detailsText(d: unknown, max = 120): string {
-  if (d === null || d === undefined) return '';
-  if (typeof d !== 'object') return String(d);
-  const parts = Object.entries(d as Record<string, unknown>)
-    .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-  const s = parts.join(' · ');
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
-}
 
 export function OrganizationPage() {
   const { me } = useSession();

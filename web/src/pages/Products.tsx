@@ -5,6 +5,7 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { ApiError, get, post, uploadFile } from '../api.ts';
 import { humanSize } from '../format.ts';
+import { sbomContentType, VERSION_PATTERN } from '../products.ts';
 import { Empty, ErrorNote, Loading, Page, Section, TableWrap, Time, useAction, useLoad, useSession } from '../ui.tsx';
 
 export interface Product {
@@ -33,14 +34,6 @@ const FORMAT_NAMES: Record<string, string> = {
 };
 
 const SHOWN_WARNINGS = 10;
-
-/** The same rule as the API's version parameter. */
-const VERSION_PATTERN = '[A-Za-z0-9][A-Za-z0-9._+~:\\-]*';
-
-/** The media type to send: the parser reads the document itself, this only says JSON or XML. */
-export function sbomContentType(file: { name: string; type: string }): string {
-  return /\.xml$/i.test(file.name) || /xml/.test(file.type) ? 'application/xml' : 'application/json';
-}
 
 export function ProductsPage() {
   const { me } = useSession();
