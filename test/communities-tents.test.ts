@@ -122,6 +122,10 @@ describe('a community and its members', () => {
     // Not yet: a steward cannot admit while the rule is unmet, and nobody sponsors themselves.
     expectConflict(await coord.api.raw('POST', cm(`/members/${v2.orgId}/events`), { type: 'admit' }), 'admit too early');
     await v2.api.expect(403, 'POST', cm(`/members/${v2.orgId}/events`), { type: 'sponsor' }); // not admitted yet
+    // An admitted member's admin sees the open application (to sponsor it); the applicant sees no roster.
+    const seen = await v1.api.get<Array<{ orgId: string; state: string }>>(cm('/members'));
+    expect(seen.find((x) => x.orgId === v2.orgId)?.state).toBe('applied');
+    await v2.api.expect(403, 'GET', cm('/members'));
     await v1.api.post(cm(`/members/${v2.orgId}/events`), { type: 'sponsor', reason: 'long-time partner' });
     await v1.api.expect(403, 'POST', cm(`/members/${v2.orgId}/events`), { type: 'approve' }); // not a steward
     const m = await coord.api.post<MembershipOut>(cm(`/members/${v2.orgId}/events`), { type: 'approve' });

@@ -26,6 +26,9 @@ export const UI_ROUTES = [
   '/statements',
   '/communities',
   '/communities/:id',
+  '/products',
+  '/organization',
+  '/affected',
 ] as const;
 
 const TYPES: Record<string, string> = {

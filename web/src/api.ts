@@ -59,6 +59,50 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   return data as T;
 }
 
+/** The problem details of an error answer, as an ApiError. */
+function problemError(status: number, statusText: string, data: unknown): ApiError {
+  const p = (data ?? {}) as {
+    type?: string;
+    title?: string;
+    detail?: string;
+    errors?: Array<{ field: string; message: string }>;
+  };
+  const type = (p.type ?? '').replace('urn:village:problem:', '');
+  return new ApiError(status, p.title ?? statusText, p.detail, p.errors ?? [], type, (data ?? {}) as Record<string, unknown>);
+}
+
+/**
+ * Sends a file as the raw request body (PUT), reporting upload progress (fetch cannot): for
+ * documents the server streams, such as SBOMs. Resolves with the JSON answer; rejects with an ApiError.
+ */
+export function uploadFile<T>(
+  path: string,
+  file: Blob,
+  contentType: string,
+  onProgress?: (sent: number, total: number) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', `/api/v1${path}`);
+    xhr.setRequestHeader('content-type', contentType);
+    xhr.setRequestHeader('accept', 'application/json');
+    if (csrfToken) xhr.setRequestHeader('x-csrf-token', csrfToken);
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onerror = () => reject(new Error('The upload failed: the connection was lost.'));
+    xhr.onload = () => {
+      let data: unknown;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+      } catch {
+        data = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data as T);
+      else reject(problemError(xhr.status, xhr.statusText, data));
+    };
+    xhr.send(file);
+  });
+}
+
 export const get = <T>(path: string) => api<T>('GET', path);
 export const post = <T>(path: string, body: unknown = {}) => api<T>('POST', path, body);
 export const put = <T>(path: string, body: unknown = {}) => api<T>('PUT', path, body);

@@ -3,10 +3,13 @@ import { type ReactNode, StrictMode, useCallback, useEffect, useState } from 're
 import { createRoot } from 'react-dom/client';
 import { ApiError, get, post, setCsrfToken } from './api.ts';
 import { AccountPage } from './pages/Account.tsx';
+import { AffectedSearchPage } from './pages/Affected.tsx';
 import { CasePage } from './pages/Case.tsx';
 import { CasesPage } from './pages/Cases.tsx';
 import { CommunitiesPage, CommunityPage } from './pages/Communities.tsx';
 import { HomePage } from './pages/Home.tsx';
+import { OrganizationPage } from './pages/Organization.tsx';
+import { ProductsPage } from './pages/Products.tsx';
 import { ReplyPage } from './pages/Reply.tsx';
 import { ReportPage } from './pages/Report.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
@@ -49,6 +52,9 @@ const ROUTES: Array<[string, (p: Params) => ReactNode, boolean]> = [
   ['/statements', () => <StatementsPage />, true],
   ['/communities', () => <CommunitiesPage />, true],
   ['/communities/:id', (p) => <CommunityPage id={p.id ?? ''} />, true],
+  ['/products', () => <ProductsPage />, true],
+  ['/organization', () => <OrganizationPage />, true],
+  ['/affected', () => <AffectedSearchPage initialCase={new URLSearchParams(location.search).get('case') ?? ''} />, true],
 ];
 
 function route(path: string, me: Me | null): ReactNode {
@@ -122,8 +128,20 @@ function App() {
                   My statements
                 </NavLink>
               ) : null}
+              {!coordinator ? (
+                <NavLink href="/products" path={path}>
+                  My products
+                </NavLink>
+              ) : (
+                <NavLink href="/affected" path={path}>
+                  Who is affected
+                </NavLink>
+              )}
               <NavLink href="/communities" path={path}>
                 Communities
+              </NavLink>
+              <NavLink href="/organization" path={path}>
+                My organization
               </NavLink>
               <NavLink href="/account" path={path}>
                 Account

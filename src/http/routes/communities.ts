@@ -348,15 +348,19 @@ export const communityRoutes =
       {
         schema: {
           tags,
-          summary: 'Members and applicants (stewards see all; admitted members see admitted members)',
+          summary:
+            'Members and applicants (stewards see all; admitted members see admitted members, and their admins open applications, to sponsor them)',
           params: CommunityParams,
           response: { 200: z.array(MemberOut), ...authErrors },
         },
       },
       async (req) => {
-        const { relation } = await authorizeCommunity(ctx, req.actor, 'community.members', req.params.id);
+        const { actor, relation } = await authorizeCommunity(ctx, req.actor, 'community.members', req.params.id);
         const all = await listMembers(ctx.db, req.params.id);
-        return (relation.isSteward ? all : all.filter((m) => m.state === 'admitted')).map(memberOut);
+        // The admins of admitted members also see open applications: they are the ones who sponsor.
+        const sponsors = actor.orgRole === 'admin' && relation.orgState === 'admitted';
+        const open = (state: string) => state === 'applied' || state === 'sponsored';
+        return all.filter((m) => relation.isSteward || m.state === 'admitted' || (sponsors && open(m.state))).map(memberOut);
       },
     );
 

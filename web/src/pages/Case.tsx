@@ -25,6 +25,7 @@ import {
   useLoad,
   useSession,
 } from '../ui.tsx';
+import { AffectedSection } from './Affected.tsx';
 import { BriefingSection, NdaGate, type NdaRequired, TentsSection } from './Tents.tsx';
 
 interface Participant {
@@ -203,6 +204,7 @@ export function CasePage({ id }: { id: string }) {
         <a href="#briefing">Briefing</a>
         <a href="#embargo">Embargo</a>
         <a href="#vulnerabilities">Vulnerabilities and statements</a>
+        {coordinator ? <a href="#affected">Who is affected</a> : null}
         <a href="#messages">Messages</a>
         <a href="#artifacts">Artifacts</a>
         <a href="#timeline">Timeline</a>
@@ -224,6 +226,14 @@ export function CasePage({ id }: { id: string }) {
         <BriefingSection caseId={c.id} />
         <EmbargoSection {...ctx} />
         <VulnerabilitiesSection {...ctx} />
+        {coordinator ? (
+          <AffectedSection
+            caseId={c.id}
+            present={new Set(c.participants.filter((p) => !p.removedAt).map((p) => p.orgId))}
+            tick={tick}
+            onInvited={refreshAll}
+          />
+        ) : null}
         <MessagesSection {...ctx} />
         <ArtifactsSection {...ctx} />
         <div className="grid-2">

@@ -205,8 +205,11 @@ export function CommunityPage({ id }: { id: string }) {
     );
   const steward = acceptances.data !== null && acceptances.data !== undefined;
   const applications = (members.data ?? []).filter((m) => m.state === 'applied' || m.state === 'sponsored');
+  const orgNames: Record<string, string> = Object.fromEntries((members.data ?? []).map((m) => [m.orgId, m.orgName]));
   const selectedMember = (members.data ?? []).find((m) => m.orgId === selected) ?? null;
   const myState = mine.data?.member?.state ?? null;
+  // Admins of admitted members sponsor applicants (the API lists open applications to them).
+  const sponsor = me.user.orgRole === 'admin' && myState === 'admitted';
   return (
     <Page title={c.name}>
       <p className="lead">
@@ -222,7 +225,7 @@ export function CommunityPage({ id }: { id: string }) {
       <nav className="toc" aria-label="Community sections">
         <a href="#rules">Charter and rules</a>
         <a href="#members">Members</a>
-        {steward ? <a href="#applications">Applications</a> : null}
+        {steward || sponsor ? <a href="#applications">Applications</a> : null}
         <a href="#nda">NDA</a>
       </nav>
       <div className="stack">
@@ -308,6 +311,7 @@ export function CommunityPage({ id }: { id: string }) {
         </Section>
         {steward && selectedMember ? (
           <MemberPanel
+            names={orgNames}
             key={selectedMember.orgId}
             community={c}
             member={selectedMember}
@@ -315,11 +319,22 @@ export function CommunityPage({ id }: { id: string }) {
             onClose={() => setSelected(null)}
           />
         ) : null}
-        {steward ? (
+        {steward || sponsor ? (
           <Section id="applications" title="Applications">
             {applications.length === 0 ? <Empty>No open application.</Empty> : null}
             {applications.map((m) => (
-              <Application key={m.orgId} communityId={c.id} member={m} tick={tick} onReview={() => setSelected(m.orgId)} />
+              <Application
+                names={orgNames}
+                key={m.orgId}
+                communityId={c.id}
+                member={m}
+                tick={tick}
+                steward={steward}
+                maySponsor={sponsor && m.orgId !== me.user.orgId}
+                myOrgId={me.user.orgId}
+                onReview={() => setSelected(m.orgId)}
+                onDone={bump}
+              />
             ))}
           </Section>
         ) : null}
@@ -381,7 +396,10 @@ function Readmit({ community, onDone }: { community: Community; onDone: () => vo
   );
 }
 
-function History({ history }: { history: Membership['history'] }) {
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/** The recorded steps; organization ids in a reason (e.g. "sponsored by <id>") read as names where known. */
+function History({ history, names = {} }: { history: Membership['history']; names?: Record<string, string> }) {
   if (history.length === 0) return <Empty>No recorded step.</Empty>;
   return (
     <ol className="history">
@@ -391,7 +409,7 @@ function History({ history }: { history: Membership['history'] }) {
           <Time iso={h.at} /> — {EVENT_NAMES[h.type] ?? h.type}
           {h.vote ? `: ${h.vote}` : ''}
           {h.derived ? ' (the admission rule is met)' : ''} → <strong>{h.to}</strong>
-          {h.reason ? <span className="muted"> · “{h.reason}”</span> : null}
+          {h.reason ? <span className="muted"> · “{h.reason.replace(UUID, (id) => names[id] ?? id)}”</span> : null}
         </li>
       ))}
     </ol>
@@ -399,51 +417,86 @@ function History({ history }: { history: Membership['history'] }) {
 }
 
 function Application({
+  names,
   communityId,
   member,
   tick,
+  steward,
+  maySponsor,
+  myOrgId,
   onReview,
+  onDone,
 }: {
+  names: Record<string, string>;
   communityId: string;
   member: Member;
   tick: number;
+  steward: boolean;
+  maySponsor: boolean;
+  myOrgId: string;
   onReview: () => void;
+  onDone: () => void;
 }) {
+  // The record (history, what the rule still needs) is for stewards and the applicant itself.
   const rec = useLoad(
-    () => get<Membership>(`/communities/${communityId}/members/${member.orgId}`),
-    [communityId, member.orgId, tick],
+    () => (steward ? get<Membership>(`/communities/${communityId}/members/${member.orgId}`) : Promise.resolve(null)),
+    [communityId, member.orgId, tick, steward],
   );
+  const act = useAction();
+  const [sponsored, setSponsored] = useState(false);
+  const mine = sponsored || (rec.data?.history ?? []).some((h) => h.type === 'sponsor' && h.byOrgId === myOrgId);
+  const sponsor = () =>
+    act.run(async () => {
+      await post(`/communities/${communityId}/members/${member.orgId}/events`, { type: 'sponsor' });
+      setSponsored(true);
+      onDone();
+    });
   return (
     <article className="row-item" aria-labelledby={`app-${member.orgId}`}>
-      <h3 id={`app-${member.orgId}`}>
-        {member.orgName} <Badge kind="warn">{member.state}</Badge>
-      </h3>
-      <ErrorNote error={rec.error} />
-      {rec.data ? (
-        <>
-          <History history={rec.data.history} />
-          {rec.data.admission ? (
-            <p className="small">
-              {rec.data.admission.satisfied
-                ? 'The admission rule is met.'
-                : `Still needed: ${rec.data.admission.missing.join('; ')}.`}
-            </p>
-          ) : null}
-        </>
-      ) : null}
-      <button type="button" className="small" onClick={onReview}>
-        Review<span className="visually-hidden"> {member.orgName}</span>
-      </button>
+      <div>
+        <h3 id={`app-${member.orgId}`}>
+          {member.orgName} <Badge kind="warn">{member.state}</Badge>
+        </h3>
+        <ErrorNote error={rec.error} />
+        {rec.data ? (
+          <>
+            <History history={rec.data.history} names={names} />
+            {rec.data.admission ? (
+              <p className="small">
+                {rec.data.admission.satisfied
+                  ? 'The admission rule is met.'
+                  : `Still needed: ${rec.data.admission.missing.join('; ')}.`}
+              </p>
+            ) : null}
+          </>
+        ) : null}
+        <ErrorNote error={act.error} />
+        {mine ? <p className="small">Your organization sponsors this application.</p> : null}
+      </div>
+      <div className="actions">
+        {maySponsor && !mine ? (
+          <button type="button" className="small" disabled={act.busy} onClick={sponsor}>
+            Sponsor<span className="visually-hidden"> {member.orgName}</span>
+          </button>
+        ) : null}
+        {steward ? (
+          <button type="button" className="small" onClick={onReview}>
+            Review<span className="visually-hidden"> {member.orgName}</span>
+          </button>
+        ) : null}
+      </div>
     </article>
   );
 }
 
 function MemberPanel({
+  names,
   community,
   member,
   onDone,
   onClose,
 }: {
+  names: Record<string, string>;
   community: Community;
   member: Member;
   onDone: () => void;
@@ -492,7 +545,7 @@ function MemberPanel({
       <ErrorNote error={act.error} />
       <h3>History</h3>
       <ErrorNote error={rec.error} />
-      {rec.data ? <History history={rec.data.history} /> : <Loading />}
+      {rec.data ? <History history={rec.data.history} names={names} /> : <Loading />}
       {rec.data?.admission && pending ? (
         <p className="small">
           {rec.data.admission.satisfied
