@@ -13,6 +13,7 @@ import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
+import { registerReleaseJobs } from './services/release.ts';
 import { registerTentJobs } from './services/tents.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
 import { type Database, openDatabase } from './store/database.ts';
@@ -67,6 +68,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         const mail = registerMail(ctx);
         registerCaseReminders(ctx);
         registerTentJobs(ctx);
+        registerReleaseJobs(ctx);
         registerSbomMatch(ctx);
         await jobs.start();
         return { ctx, jobs, mail };

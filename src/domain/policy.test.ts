@@ -67,6 +67,7 @@ const ACTIONS = [
   'product.read',
   'product.write',
   'case.affected',
+  'case.release',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -108,6 +109,7 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'product.read': 'products:read',
   'product.write': 'products:write',
   'case.affected': 'cases:read',
+  'case.release': 'cases:write',
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -462,7 +464,12 @@ const caseCases: SessionCase[] = (
   ),
 );
 
-const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases, ...gatedCases, ...communityCases];
+// Releasing a case is the coordinator's, exactly as managing it is.
+const releaseCases = caseCases
+  .filter((c) => c.action === 'case.manage')
+  .map((c) => ({ ...c, name: c.name.replace('case.manage', 'case.release'), action: 'case.release' as Action }));
+
+const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases, ...releaseCases, ...gatedCases, ...communityCases];
 
 describe('the tables are complete', () => {
   it('cover every action, and every token scope is needed by some action', () => {

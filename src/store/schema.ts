@@ -3,6 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
 import type { KeysDB } from './schema-keys.ts';
+import type { ReleaseDB } from './schema-release.ts';
 import type { SbomsDB } from './schema-sboms.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -192,7 +193,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, ReleaseDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
