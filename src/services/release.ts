@@ -79,11 +79,14 @@ export async function loadSnapshot(
     .select(['c.ref', 'c.title', 'c.summary', 'o.name as coordinator'])
     .where('c.id', '=', caseId)
     .executeTakeFirstOrThrow();
+  // A stable order (documents are rebuilt and compared): by creation time, then by content.
   const vulns = await db
     .selectFrom('vulnerabilities')
     .selectAll()
     .where('case_id', '=', caseId)
     .orderBy('created_at')
+    .orderBy('cve_id')
+    .orderBy('title')
     .orderBy('id')
     .execute();
   const ids = vulns.map((v) => v.id);
@@ -93,6 +96,9 @@ export async function loadSnapshot(
         .selectAll()
         .where('vulnerability_id', 'in', ids)
         .orderBy('created_at')
+        .orderBy('product_name')
+        .orderBy('purl')
+        .orderBy('version_range')
         .orderBy('id')
         .execute()
     : [];
