@@ -1,7 +1,6 @@
 // Validation of the documents a release publishes: each against its official JSON schema
 // (vendored in ./schemas, see its README), and CSAF also against the mandatory tests (CSAF 2.0
 // §6.1) of @secvisogram/csaf-validator-lib. A failure names the test or schema path at fault.
-import * as mandatoryTests from '@secvisogram/csaf-validator-lib/mandatoryTests.js';
 import cvssV20 from '@secvisogram/csaf-validator-lib/schemas/cvss-v2.0.js';
 import cvssV30 from '@secvisogram/csaf-validator-lib/schemas/cvss-v3.0.js';
 import cvssV31 from '@secvisogram/csaf-validator-lib/schemas/cvss-v3.1.js';
@@ -65,7 +64,12 @@ export async function validateCsaf(doc: unknown): Promise<ValidationResult> {
   const schema = bySchema(validators().csaf, doc);
   if (!schema.valid) return schema;
   const problems: DocumentProblem[] = [];
-  for (const test of Object.values(mandatoryTests) as CsafTest[]) {
+  // Loaded on first use: the test set is large, and most processes never publish.
+  const mandatoryTests = await import('@secvisogram/csaf-validator-lib/mandatoryTests.js');
+  const tests = Object.values(mandatoryTests as unknown as Record<string, unknown>).filter(
+    (t): t is CsafTest => typeof t === 'function',
+  );
+  for (const test of tests) {
     const r = await test(doc);
     if (r.isValid === false || (r.errors?.length ?? 0) > 0) {
       for (const e of r.errors ?? [{ message: 'failed', instancePath: '/' }]) {
