@@ -59,16 +59,32 @@ function bySchema(v: ValidateFunction, doc: unknown): ValidationResult {
 
 type CsafTest = (doc: unknown) => { isValid?: boolean; errors?: Array<{ message: string; instancePath: string }> };
 
+let mandatory: Promise<CsafTest[]> | null = null;
+
+function mandatoryTests(): Promise<CsafTest[]> {
+  // Loaded on first use: the test set is large (its import compiles schemas and loads language
+  // and CWE catalogues), and most processes never publish.
+  mandatory ??= import('@secvisogram/csaf-validator-lib/mandatoryTests.js').then((m) =>
+    Object.values(m as unknown as Record<string, unknown>).filter((t): t is CsafTest => typeof t === 'function'),
+  );
+  return mandatory;
+}
+
+/**
+ * Loads the CSAF tests and compiles the schemas ahead of the first release (a long-running server
+ * calls it once it listens, so the release itself does not pay for it).
+ */
+export async function warmDocumentValidation(): Promise<void> {
+  validators();
+  await mandatoryTests();
+}
+
 /** CSAF 2.0: the OASIS schema, then every mandatory test. */
 export async function validateCsaf(doc: unknown): Promise<ValidationResult> {
   const schema = bySchema(validators().csaf, doc);
   if (!schema.valid) return schema;
   const problems: DocumentProblem[] = [];
-  // Loaded on first use: the test set is large, and most processes never publish.
-  const mandatoryTests = await import('@secvisogram/csaf-validator-lib/mandatoryTests.js');
-  const tests = Object.values(mandatoryTests as unknown as Record<string, unknown>).filter(
-    (t): t is CsafTest => typeof t === 'function',
-  );
+  const tests = await mandatoryTests();
   for (const test of tests) {
     const r = await test(doc);
     if (r.isValid === false || (r.errors?.length ?? 0) > 0) {

@@ -518,6 +518,7 @@ async function runSteps(ctx: AppContext, caseId: string, revision: number, steps
       if (problem) throw new InvalidDocument(problem);
     }
     const now = ctx.clock.now();
+    const started = performance.now();
     await ctx.db.transaction().execute(async (trx) => {
       if (step === 'freeze') await freeze(ctx, trx, caseId, now);
       else if (step === 'build') await build(ctx, trx, caseId, revision, now);
@@ -526,6 +527,7 @@ async function runSteps(ctx: AppContext, caseId: string, revision: number, steps
       else if (step === 'notify') await notify(ctx, trx, caseId, revision);
       await stepDone(trx, caseId, revision, step, now);
     });
+    ctx.log.info({ caseId, revision, step, ms: Math.round(performance.now() - started) }, 'release step done');
     if (releaseTestHooks.crashAfter === step) throw new ReleaseCrash(`test crash after ${step}`);
   }
 }
