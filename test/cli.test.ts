@@ -47,9 +47,15 @@ describe('village CLI', () => {
   it('lists its commands', () => {
     const r = village(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['serve', 'db', 'org', 'user', 'token', 'audit']) expect(r.out).toContain(c);
+    for (const c of ['serve', 'db', 'org', 'user', 'token', 'audit', 'release']) expect(r.out).toContain(c);
     const sub = village(['audit', '--help']);
     expect(sub.out).toContain('verify');
+  });
+
+  it('refuses to release a case that does not exist', () => {
+    const r = village(['release', 'VC-2099-9999']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no case "VC-2099-9999"');
   });
 
   it('migrates, creates an organization, a user and a token', () => {

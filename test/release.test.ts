@@ -250,6 +250,29 @@ describe('release', () => {
     expect(mail.size).toBe(5); // coordinator, three vendors, reporter
   }, 60_000);
 
+  it('stops at an invalid document, says which test failed, and releases once the case is corrected', async () => {
+    const c = await makeCase('Invalid');
+    const vulns = await coord.api.get<Array<{ id: string }>>(`/api/v1/cases/${c.id}/vulnerabilities`);
+    const statement = `/api/v1/cases/${c.id}/vulnerabilities/${vulns[0]?.id}/statement`;
+    // A "fixed version" that is a range: CSAF mandatory test 6.1.31 refuses it in product_version.
+    await coord.api.put(statement, { orgId: vendors[0]?.orgId, status: 'fixed', fixedVersions: ['< 1.4.2'] });
+    expect(await runRelease(v.ctx, c.id)).toMatchObject({ status: 'failed' });
+    let status = await coord.api.get<ReleaseStatus>(`/api/v1/cases/${c.id}/release`);
+    expect(status.status).toBe('failed');
+    expect(status.error).toMatch(/^CSAF document .* is invalid: mandatoryTest_6_1_31 at \/product_tree/);
+    expect(status.steps.find((s) => s.step === 'validate')?.status).toBe('failed');
+    expect((await anon.raw('GET', `/advisories/${c.ref}`)).statusCode).toBe(404);
+    // Statements may still change; the release is started again and rebuilds its documents.
+    await coord.api.put(statement, { orgId: vendors[0]?.orgId, status: 'fixed', fixedVersions: ['1.4.2'] });
+    await coord.api.expect(202, 'POST', `/api/v1/cases/${c.id}/release`, { confirm: c.ref });
+    for (let i = 0; i < 200 && status.status !== 'done'; i++) {
+      await sleep(100);
+      status = await coord.api.get<ReleaseStatus>(`/api/v1/cases/${c.id}/release`);
+    }
+    expect(status.status, JSON.stringify(status)).toBe('done');
+    expect((await anon.raw('GET', `/advisories/${c.ref}`)).statusCode).toBe(200);
+  }, 60_000);
+
   it('gives the same result when killed after any step and rerun, and notifies nobody twice', async () => {
     const reference = await makeCase('Reference');
     expect(await runRelease(v.ctx, reference.id)).toEqual({ status: 'done' });
