@@ -11,7 +11,7 @@ import { addParticipant, openCase } from '../services/cases.ts';
 import { publishNda } from '../services/communities.ts';
 import { actOnEmbargo } from '../services/embargo.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
-import { runRelease } from '../services/release.ts';
+import { requestRelease } from '../services/release.ts';
 import { submitReport, transitionReport } from '../services/reports.ts';
 import { addVulnerability, putStatement } from '../services/vulnerabilities.ts';
 import { appendAudit } from '../store/audit.ts';
@@ -370,5 +370,7 @@ async function seedReleasedCase(ctx: AppContext, orgIds: Map<string, string>): P
     justification: 'vulnerable_code_not_in_execute_path',
     publicStatement: 'Globex Cloud Gateway bundles widget-uploader but never calls its upload handler.',
   });
-  await runRelease(ctx, c.id, { kind: 'demo' });
+  // Released by the durable job, right after start: seeding (and so the first start) does not wait
+  // for the documents to be built, validated and signed; the landing page is up seconds later.
+  await requestRelease(ctx, coordinator.meta, ctx.db, c.id, { kind: 'demo' });
 }
