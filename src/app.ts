@@ -5,6 +5,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { type DemoLogin, seedDemo } from './demo/seed.ts';
+import { warmDocumentValidation } from './formats/document-validation.ts';
 import { createLogger } from './http/logging.ts';
 import { buildServer } from './http/server.ts';
 import { registerCaseReminders } from './jobs/case-reminders.ts';
@@ -13,6 +14,7 @@ import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
+import { registerReleaseJobs } from './services/release.ts';
 import { registerTentJobs } from './services/tents.ts';
 import { registerWebhookJobs } from './services/webhook-delivery.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
@@ -68,6 +70,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         const mail = registerMail(ctx);
         registerCaseReminders(ctx);
         registerTentJobs(ctx);
+        registerReleaseJobs(ctx);
         registerSbomMatch(ctx);
         registerWebhookJobs(ctx);
         await jobs.start();
@@ -84,6 +87,15 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
     const server = await buildServer(ctx, { ready: () => ready });
     if (opts.listen) await server.listen({ port: config.port, host: config.host });
     else await server.ready();
+    // A server that runs jobs loads the release's document validators soon after it starts
+    // listening (not before: the first requests come first), so a release does not wait for them.
+    const warmUp =
+      opts.listen && config.workers
+        ? setTimeout(() => {
+            warmDocumentValidation().catch((err: unknown) => log.warn({ err }, 'loading the document validators failed'));
+          }, 3000)
+        : undefined;
+    warmUp?.unref();
     ready = true;
 
     let stopping: Promise<void> | undefined;
@@ -95,6 +107,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
       stop: () => {
         stopping ??= (async () => {
           ready = false;
+          if (warmUp) clearTimeout(warmUp);
           stopHousekeeping();
           await server.close();
           await jobs.stop();

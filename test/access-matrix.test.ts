@@ -250,7 +250,7 @@ interface Row {
   file?: boolean;
   /** The success answer is the web UI's page (HTML under the UI's Content-Security-Policy), not JSON. */
   page?: boolean;
-  /** The success answer is a public file of this media type (keys, feeds), not JSON. */
+  /** The success answer's Content-Type, when it is not JSON (public documents, feeds, pages). */
   contentType?: RegExp;
   /** Session roles act through a fresh session of a same-role twin user (the row ends sessions or changes credentials). */
   twin?: boolean;
@@ -276,11 +276,34 @@ const ROWS: Row[] = [
   // Operations
   { method: 'GET', route: '/healthz', expect: everyone(200) },
   { method: 'GET', route: '/readyz', expect: everyone(200) },
+  { method: 'GET', route: '/.well-known/openpgp-key.asc', expect: everyone(200), contentType: /^application\/pgp-keys/ },
+
+  // Published advisories: public, no sign-in (nothing is published in this village: unknown ids are 404s)
+  { method: 'GET', route: '/.well-known/csaf/provider-metadata.json', expect: everyone(200) },
+  { method: 'GET', route: '/.well-known/csaf/feed-tlp-white.json', expect: everyone(200) },
+  { method: 'GET', route: '/.well-known/csaf/clear/index.txt', expect: everyone(200), contentType: /^text\/plain/ },
+  { method: 'GET', route: '/.well-known/csaf/clear/changes.csv', expect: everyone(200), contentType: /^text\/csv/ },
   {
     method: 'GET',
-    route: '/.well-known/openpgp-key.asc',
-    expect: everyone(200),
-    contentType: /^application\/pgp-keys/,
+    route: '/.well-known/csaf/clear/:year/:file',
+    expect: everyone(404),
+    build: () => ({ url: '/.well-known/csaf/clear/2026/vc-2026-9999.json' }),
+  },
+  { method: 'GET', route: '/advisories/', expect: everyone(200), contentType: /^text\/html/ },
+  { method: 'GET', route: '/advisories/advisory.css', expect: everyone(200), contentType: /^text\/css/ },
+  { method: 'GET', route: '/advisories/feed.atom', expect: everyone(200), contentType: /^application\/atom\+xml/ },
+  { method: 'GET', route: '/advisories/:id', expect: everyone(404), build: () => ({ url: '/advisories/VC-2026-9999' }) },
+  {
+    method: 'GET',
+    route: '/advisories/:id/cve/:file',
+    expect: everyone(404),
+    build: () => ({ url: '/advisories/VC-2026-9999/cve/CVE-2026-0001.json' }),
+  },
+  {
+    method: 'GET',
+    route: '/advisories/:id/osv/:file',
+    expect: everyone(404),
+    build: () => ({ url: '/advisories/VC-2026-9999/osv/x_VC-2026-9999-1.json' }),
   },
 
   // Signing in and out: open to anyone (a token or a session may sign in again)
@@ -697,6 +720,20 @@ const ROWS: Row[] = [
     }),
   },
 
+  // Release: its status is read by those in the case; starting and previewing it are the
+  // coordinator's. (The start is sent with a wrong confirmation: 400 proves the caller got past
+  // authorization without releasing case K under the rows that follow.)
+  //                                                                anon aMem aAdm bAdm  op  tAll tNone
+  { method: 'GET', route: '/api/v1/cases/:id/release', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  { method: 'GET', route: '/api/v1/cases/:id/release/preview', target: 'case', expect: by(401, 403, 403, 404, 200, 403, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/release',
+    target: 'case',
+    expect: by(401, 403, 403, 404, 400, 403, 403),
+    build: () => ({ body: { confirm: 'NOT-THE-REF' } }),
+  },
+
   // Tents: read by those in the case (each its own), managed by the coordinator.
   //                                                                anon aMem aAdm bAdm  op  tAll tNone
   { method: 'GET', route: '/api/v1/cases/:id/tents', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
@@ -1023,6 +1060,7 @@ const cm = (rest: string) => `/api/v1/communities/${ids.community}${rest}`;
 
 /** The problem type each denial status must carry. */
 const DENIAL_TYPE: Record<number, string> = {
+  400: 'urn:village:problem:validation-error',
   401: 'urn:village:problem:unauthenticated',
   403: 'urn:village:problem:forbidden',
   404: 'urn:village:problem:not-found',
@@ -1185,7 +1223,7 @@ describe('access matrix', () => {
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       expect(res.headers['content-security-policy']).toBe(UI_CSP);
     } else {
-      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['content-type']).toMatch(row.contentType ?? /^application\/json/);
     }
   });
 });

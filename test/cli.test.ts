@@ -47,7 +47,7 @@ describe('village CLI', () => {
   it('lists its commands', () => {
     const r = village(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['serve', 'db', 'org', 'user', 'token', 'audit']) expect(r.out).toContain(c);
+    for (const c of ['serve', 'db', 'org', 'user', 'token', 'audit', 'release']) expect(r.out).toContain(c);
     const sub = village(['audit', '--help']);
     expect(sub.out).toContain('verify');
   });
@@ -80,6 +80,13 @@ describe('village CLI', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.err).toContain('unknown scope');
   }, 180_000); // eight processes in a row, each opening the database: slow on a busy machine
+
+  // After the migration test: the data directory exists and is migrated.
+  it('refuses to release a case that does not exist', () => {
+    const r = village(['release', 'VC-2099-9999']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no case "VC-2099-9999"');
+  });
 
   it('verifies the audit chain, and names the entry edited in the database', async () => {
     const ok = village(['audit', 'verify']);

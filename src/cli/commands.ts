@@ -9,9 +9,16 @@ import { MIN_PASSWORD_LENGTH } from '../crypto/passwords.ts';
 import { randomToken } from '../crypto/secrets.ts';
 import type { Scope } from '../domain/policy.ts';
 import { createLogger } from '../http/logging.ts';
+import { registerCaseReminders } from '../jobs/case-reminders.ts';
+import { registerHousekeeping } from '../jobs/housekeeping.ts';
+import { createJobQueue } from '../jobs/pgboss-queue.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { type MailHandle, registerMail } from '../mail/outbox.ts';
+import { registerSbomMatch } from '../services/affected.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
+import { caseIdFromRef, registerReleaseJobs, releaseStatus, requestRelease, runRelease } from '../services/release.ts';
+import { registerTentJobs } from '../services/tents.ts';
 import { createToken } from '../services/tokens.ts';
 import { verifyAuditChain } from '../store/audit.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
@@ -57,6 +64,48 @@ async function readStdin(): Promise<string> {
 }
 
 export const commands = {
+  /**
+   * Releases a case now, in this process (the same durable steps as the coordinator's button).
+   * Mail and other jobs it queues are sent by the server.
+   */
+  async release(config: Config, refOrId: string): Promise<void> {
+    const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
+    let database: Database | undefined;
+    let jobs: JobQueue | undefined;
+    let mail: MailHandle | undefined;
+    try {
+      database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+      await migrateToLatest(database.db);
+      const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+      const keys = await openInstanceKeys(database.db, config, systemClock.now());
+      jobs = createJobQueue({ database, log, workers: false });
+      const ctx: AppContext = { config, database, db: database.db, clock: systemClock, log, jobs, keys };
+      // Every job the release may queue is known here (run later by the server's workers).
+      registerHousekeeping(ctx);
+      mail = registerMail(ctx);
+      registerCaseReminders(ctx);
+      registerTentJobs(ctx);
+      registerReleaseJobs(ctx);
+      registerSbomMatch(ctx);
+      await jobs.start();
+      const caseId = await caseIdFromRef(ctx.db, refOrId);
+      if (!caseId) throw new Error(`no case "${refOrId}"`);
+      await requestRelease(ctx, cliMeta(), ctx.db, caseId, { kind: 'cli' });
+      const r = await runRelease(ctx, caseId, { kind: 'cli' });
+      const s = await releaseStatus(ctx, caseId);
+      for (const step of s.steps) out(`${step.status === 'done' ? 'done  ' : 'FAILED'} ${step.step} (revision ${step.revision})`);
+      if (r.status !== 'done') {
+        process.exitCode = 1;
+        out(`release of ${s.advisoryId} failed: ${s.error ?? 'unknown error'}`);
+      } else out(`released ${s.advisoryId}: ${s.landingPage}`);
+    } finally {
+      await jobs?.stop();
+      await mail?.close();
+      await database?.close();
+      unlock();
+    }
+  },
+
   async serve(config: Config): Promise<void> {
     const started = Date.now();
     const village = await startVillage(config, { listen: true });

@@ -79,6 +79,12 @@ audit
   .description('recompute the hash chain; exits 1 and names the first entry that does not verify')
   .action(async () => commands.auditVerify(config()));
 
+program
+  .command('release')
+  .description('release a case now: end the embargo, publish its advisory and documents, notify everyone')
+  .argument('<case>', 'the case ref (VC-2026-0001) or id')
+  .action(async (ref: string) => commands.release(config(), ref));
+
 const sbom = program.command('sbom').description('products and their SBOMs');
 sbom
   .command('import')

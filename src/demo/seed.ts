@@ -11,8 +11,9 @@ import { addParticipant, openCase } from '../services/cases.ts';
 import { publishNda } from '../services/communities.ts';
 import { actOnEmbargo } from '../services/embargo.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
+import { requestRelease } from '../services/release.ts';
 import { submitReport, transitionReport } from '../services/reports.ts';
-import { addVulnerability } from '../services/vulnerabilities.ts';
+import { addVulnerability, putStatement } from '../services/vulnerabilities.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { OrgKind, OrgRole } from '../store/schema.ts';
 
@@ -159,6 +160,7 @@ export async function seedDemo(ctx: AppContext): Promise<DemoLogin[]> {
   });
   await seedDemoNda(ctx);
   await seedDemoCase(ctx, orgIds);
+  await seedReleasedCase(ctx, orgIds);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${logins.map((l) => `${l.role}\t${l.email}\t${l.password}`).join('\n')}\n`, { mode: 0o600 });
   return logins;
@@ -281,4 +283,94 @@ async function seedDemoCase(ctx: AppContext, orgIds: Map<string, string>): Promi
   if (proposed.pending) {
     await actOnEmbargo(ctx, coordinator.meta, coordinator.actor, rel, { type: 'accept', proposalId: proposed.pending.id });
   }
+}
+
+async function demoActor(ctx: AppContext, email: string) {
+  const u = await ctx.db
+    .selectFrom('users as u')
+    .innerJoin('organizations as o', 'o.id', 'u.org_id')
+    .select(['u.id', 'u.org_id', 'u.org_role', 'u.is_operator', 'o.kind'])
+    .where('u.email', '=', email)
+    .executeTakeFirstOrThrow();
+  const actor: UserActor = {
+    type: 'user',
+    userId: u.id,
+    orgId: u.org_id,
+    orgRole: u.org_role,
+    orgKind: u.kind,
+    isOperator: u.is_operator,
+    via: 'session',
+    scopes: null,
+  };
+  return { actor, meta: { actor, requestId: 'demo-seed' } as RequestMeta };
+}
+
+/** A case already released, so a new user sees a landing page and published documents at once. */
+async function seedReleasedCase(ctx: AppContext, orgIds: Map<string, string>): Promise<void> {
+  const coordinator = await demoActor(ctx, 'coordinator@village-cc.example');
+  const researcher = await demoActor(ctx, 'researcher@independent-research.example');
+  const report = await submitReport(
+    ctx,
+    { ...researcher.meta, ip: 'demo' },
+    {
+      title: 'Path traversal in the widget-uploader package',
+      description: 'An upload named ../../x escapes the upload directory in widget-uploader before 2.4.1.',
+      vendorName: 'Acme Networks',
+      productName: 'widget-uploader',
+      purl: 'pkg:npm/widget-uploader@2.4.0',
+      reporterName: 'Rita Researcher',
+      reporterEmail: 'researcher@independent-research.example',
+      creditConsent: true,
+      creditName: 'Rita Researcher',
+    },
+    [],
+  );
+  await transitionReport(ctx, coordinator.meta, report.id, 'validate', 'reproduced');
+  const c = await openCase(ctx, coordinator.meta, coordinator.actor, {
+    title: 'Path traversal in widget-uploader',
+    summary:
+      'widget-uploader joins the client-supplied file name to the upload directory without normalising it: ' +
+      'an upload can write anywhere the server process may. Update to 2.4.1 or later.',
+    reportIds: [report.id],
+  });
+  const acme = orgIds.get('acme-networks') as string;
+  const globex = orgIds.get('globex-wireless') as string;
+  for (const orgId of [acme, globex]) await addParticipant(ctx, coordinator.meta, c.id, { orgId, role: 'vendor' });
+  const rel = await loadCaseRelation(
+    ctx.db,
+    c.id,
+    { orgId: coordinator.actor.orgId, userId: coordinator.actor.userId },
+    ctx.clock.now(),
+  );
+  if (!rel) return;
+  const vulnId = await addVulnerability(ctx, coordinator.meta, rel, {
+    cveId: 'CVE-2026-10001',
+    title: 'Path traversal in widget-uploader upload handling',
+    description: 'A file name containing ../ segments is joined to the upload directory unchecked.',
+    cweIds: ['CWE-22'],
+    cvss31: 'CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:N/I:H/A:N',
+    cvss40: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:N/VI:H/VA:N/SC:N/SI:N/SA:N',
+    products: [
+      {
+        vendorOrgId: acme,
+        productName: 'widget-uploader',
+        purl: 'pkg:npm/widget-uploader',
+        versionRange: 'vers:npm/>=2.0.0|<2.4.1',
+      },
+      { vendorOrgId: globex, productName: 'Globex Cloud Gateway', versionRange: 'vers:generic/*' },
+    ],
+  });
+  await putStatement(ctx, coordinator.meta, coordinator.actor, rel, vulnId, acme, {
+    status: 'fixed',
+    fixedVersions: ['2.4.1'],
+    advisoryUrl: 'https://acme-networks.example/psirt/ANSA-2026-004',
+  });
+  await putStatement(ctx, coordinator.meta, coordinator.actor, rel, vulnId, globex, {
+    status: 'not_affected',
+    justification: 'vulnerable_code_not_in_execute_path',
+    publicStatement: 'Globex Cloud Gateway bundles widget-uploader but never calls its upload handler.',
+  });
+  // Released by the durable job, right after start: seeding (and so the first start) does not wait
+  // for the documents to be built, validated and signed; the landing page is up seconds later.
+  await requestRelease(ctx, coordinator.meta, ctx.db, c.id, { kind: 'demo' });
 }

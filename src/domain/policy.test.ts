@@ -69,6 +69,7 @@ const ACTIONS = [
   'case.affected',
   'webhook.instance',
   'webhook.org',
+  'case.release',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -112,6 +113,7 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'case.affected': 'cases:read',
   'webhook.instance': 'instance:admin',
   'webhook.org': 'org:write',
+  'case.release': 'cases:write',
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -470,7 +472,12 @@ const caseCases: SessionCase[] = (
   ),
 );
 
-const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases, ...gatedCases, ...communityCases];
+// Releasing a case is the coordinator's, exactly as managing it is.
+const releaseCases = caseCases
+  .filter((c) => c.action === 'case.manage')
+  .map((c) => ({ ...c, name: c.name.replace('case.manage', 'case.release'), action: 'case.release' as Action }));
+
+const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases, ...releaseCases, ...gatedCases, ...communityCases];
 
 describe('the tables are complete', () => {
   it('cover every action, and every token scope is needed by some action', () => {

@@ -122,7 +122,9 @@ export type Action =
   | 'case.affected'
   // Webhook subscriptions: instance-wide ones are the operators'; an organization's are its admins'
   | 'webhook.instance'
-  | 'webhook.org';
+  | 'webhook.org'
+  // Release: the coordinator starts it and previews what it will publish
+  | 'case.release';
 
 /**
  * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
@@ -176,6 +178,7 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'case.affected': 'cases:read',
   'webhook.instance': 'instance:admin',
   'webhook.org': 'org:write',
+  'case.release': 'cases:write',
 };
 
 export { tlpWithin };
@@ -274,7 +277,8 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'case.participate':
     case 'case.state':
     case 'case.statement':
-    case 'case.affected': {
+    case 'case.affected':
+    case 'case.release': {
       if (resource.type !== 'case') return hidden('wrong resource');
       const rel = resource.relation;
       const coordinating = rel.coordinatorOrgId === actor.orgId;
@@ -298,7 +302,8 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       if (action === 'case.read' || action === 'case.participate') return ALLOW;
       // Who ships an affected version is the coordinator's alone: participants learn nothing from it.
       if (action === 'case.affected') return coordinating ? ALLOW : forbidden('the case coordinator only');
-      if (action === 'case.manage') return coordinating ? ALLOW : forbidden('the case coordinator only');
+      if (action === 'case.manage' || action === 'case.release')
+        return coordinating ? ALLOW : forbidden('the case coordinator only');
       if (action === 'case.state')
         return coordinating || p?.role === 'vendor' ? ALLOW : forbidden('vendors and the coordinator only');
       return p?.role === 'vendor' || coordinating ? ALLOW : forbidden('vendors state their own status');

@@ -10,6 +10,7 @@ import { Problem } from '../problem.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
 import { accountRoutes } from './routes/account.ts';
+import { advisoryRoutes } from './routes/advisories.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { caseStateRoutes } from './routes/case-state.ts';
@@ -19,6 +20,7 @@ import { cveServicesRoutes } from './routes/cve-services.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
 import { productRoutes, sbomUploadRoutes } from './routes/products.ts';
+import { releaseRoutes } from './routes/release.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { tentRoutes } from './routes/tents.ts';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.ts';
@@ -112,6 +114,8 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(healthRoutes(ctx, opts.ready ?? (() => true)));
   // The web UI (its pages, including the reporter's private link /reply/:token, and its assets).
   await app.register(wellKnownRoutes(ctx));
+  // Published advisories: the CSAF provider layout, landing pages, records and feeds (no sign-in).
+  await app.register(advisoryRoutes(ctx));
   await app.register(webRoutes());
   await app.register(authRoutes(ctx), { prefix: '/api/v1' });
   await app.register(accountRoutes(ctx), { prefix: '/api/v1' });
@@ -123,6 +127,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(caseStateRoutes(ctx), { prefix: '/api/v1' });
   await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(tentRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(releaseRoutes(ctx), { prefix: '/api/v1' });
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(productRoutes(ctx), { prefix: '/api/v1' });
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });

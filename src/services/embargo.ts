@@ -17,6 +17,7 @@ import type { DB } from '../store/schema.ts';
 import type { EmbargoEventsTable } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
 import { notifyCase } from './notify.ts';
+import { assertNotReleased } from './release-state.ts';
 import { rescheduleTents } from './tents.ts';
 import { addTimeline } from './timeline.ts';
 
@@ -142,6 +143,7 @@ export async function actOnEmbargo(
   return ctx.db.transaction().execute(async (trx) => {
     // Lock the case row: embargo events of one case are applied one at a time.
     await trx.selectFrom('cases').select('id').where('id', '=', rel.caseId).forUpdate().executeTakeFirstOrThrow();
+    await assertNotReleased(trx, rel.caseId);
     const s = await settings(trx, rel.caseId);
     const dctx = domainContext(s, now);
     const before = reduceEmbargo(await loadEvents(trx, rel.caseId), dctx).view;
@@ -244,4 +246,43 @@ export async function actOnEmbargo(
     }
     return after;
   });
+}
+
+/**
+ * The release ends the embargo (if one is still running) on behalf of the case owner: the end is
+ * recorded as an embargo event (reason "other", detail "released") when the EM model allows it,
+ * and the case's EM state becomes eXited with the release date set to `now`. Idempotent.
+ */
+export async function endEmbargoAtRelease(trx: Kysely<DB>, caseId: string, now: Date): Promise<void> {
+  const s = await settings(trx, caseId);
+  const dctx = domainContext(s, now);
+  const events = await loadEvents(trx, caseId);
+  const before = reduceEmbargo(events, dctx).view;
+  if (before.state !== 'X' && before.state !== 'N') {
+    const event: EmbargoEvent = { type: 'terminate', by: s.coordinatorOrgId, at: now, reason: 'other', detail: 'released' };
+    const step = applyEmbargoEvent(before, event, dctx);
+    if (step.ok) {
+      await trx
+        .insertInto('embargo_events')
+        .values({
+          case_id: caseId,
+          seq: events.length + 1,
+          at: now,
+          kind: 'terminate',
+          org_id: s.coordinatorOrgId,
+          user_id: null,
+          proposal_id: null,
+          release_at: null,
+          invitees: null,
+          reason: 'other',
+          detail: 'released',
+        })
+        .execute();
+    }
+  }
+  await trx
+    .updateTable('cases')
+    .set({ em_state: 'X', release_at: now, embargo_ended_reason: 'other: released', updated_at: now })
+    .where('id', '=', caseId)
+    .execute();
 }

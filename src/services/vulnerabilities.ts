@@ -8,6 +8,8 @@ import { type SsvcDecision, ssvcDecide } from '../formats/ssvc.ts';
 import { problems } from '../problem.ts';
 import type { StatementStatus } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
+import { enqueueRevisionIfReleased } from './release.ts';
+import { assertNotReleased } from './release-state.ts';
 import { addTimeline } from './timeline.ts';
 
 export interface ProductInput {
@@ -58,6 +60,7 @@ export async function addVulnerability(
   const ssvc = decided(input.ssvc);
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
+    await assertNotReleased(trx, rel.caseId);
     if (input.cveId) {
       const dup = await trx
         .selectFrom('vulnerabilities')
@@ -138,6 +141,7 @@ export async function updateVulnerability(
   }
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
+    await assertNotReleased(trx, rel.caseId);
     if (typeof set.cve_id === 'string') {
       const dup = await trx
         .selectFrom('vulnerabilities')
@@ -273,6 +277,8 @@ export async function putStatement(
       .values({ case_id: rel.caseId, vulnerability_id: vulnId, org_id: orgId, ...values })
       .onConflict((oc) => oc.columns(['vulnerability_id', 'org_id']).doUpdateSet(values))
       .execute();
+    // After release, a changed statement becomes a new revision of the published documents.
+    await enqueueRevisionIfReleased(ctx, trx, rel.caseId, `${vulnId}:${orgId}:${now.getTime()}`);
     // The statement itself is for the coordinator; other vendors see that a statement was made.
     await addTimeline(trx, meta, {
       caseId: rel.caseId,

@@ -3,6 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
 import type { KeysDB } from './schema-keys.ts';
+import type { ReleaseDB } from './schema-release.ts';
 import type { SbomsDB } from './schema-sboms.ts';
 import type { WebhooksDB } from './schema-webhooks.ts';
 
@@ -193,7 +194,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
