@@ -107,11 +107,14 @@ const VECTORS40 = [
 ] as const;
 
 /** One realistic packet (the recipient is filled in per copy by the caller). */
-export function samplePacket(seed: number): BriefingPacket {
+export function samplePacket(
+  seed: number,
+  size: { vulns: [number, number]; vendors: [number, number] } = { vulns: [4, 8], vendors: [5, 10] },
+): BriefingPacket {
   const r = rng(seed);
   const base = Date.UTC(2026, int(r, 0, 11), int(r, 1, 28), int(r, 0, 23), int(r, 0, 59));
-  const nVulns = int(r, 3, 6);
-  const vendors = [...VENDORS].sort(() => r() - 0.5).slice(0, int(r, 4, 8));
+  const nVulns = int(r, ...size.vulns);
+  const vendors = [...VENDORS].sort(() => r() - 0.5).slice(0, int(r, ...size.vendors));
   const vulnerabilities = Array.from({ length: nVulns }, (_, i) => {
     const [flaw, cwe] = pick(r, FLAWS);
     const component = pick(r, COMPONENTS);
@@ -126,7 +129,7 @@ export function samplePacket(seed: number): BriefingPacket {
       cvss31: r() < 0.9 ? { vector: v31[0], score: v31[1] } : null,
       cvss40: r() < 0.5 ? { vector: v40[0], score: v40[1] } : null,
       ssvc: null,
-      affectedProducts: Array.from({ length: int(r, 1, 4) }, () => {
+      affectedProducts: Array.from({ length: int(r, 1, 5) }, () => {
         const vendor = pick(r, vendors);
         const product = pick(r, PRODUCTS);
         const slug = vendor.toLowerCase().split(' ')[0];
@@ -152,7 +155,7 @@ export function samplePacket(seed: number): BriefingPacket {
         };
       }),
   );
-  const events = [...EVENTS].sort(() => r() - 0.5).slice(0, int(r, 8, 14));
+  const events = [...EVENTS].sort(() => r() - 0.5).slice(0, int(r, 9, 15));
   let at = base;
   const timeline = events.map((summary) => {
     at += int(r, 3, 72) * 3600_000;
