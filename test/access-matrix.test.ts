@@ -590,6 +590,14 @@ const ROWS: Row[] = [
   //                                                                anon aMem aAdm bAdm  op  tAll tNone
   { method: 'GET', route: '/api/v1/cases/:id/embargo', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
   { method: 'GET', route: '/api/v1/cases/:id/desiderata', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  // Leak tracing names an organization: the case's coordinator (the operator's C) and operators only.
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/trace',
+    target: 'case',
+    expect: by(401, 403, 403, 404, 200, 403, 403),
+    build: () => ({ body: { excerpt: 'Vulnerabilities (1): - CVE-2026-0001: a leaked line' } }),
+  },
   {
     method: 'POST',
     route: '/api/v1/cases/:id/embargo/proposals',

@@ -67,6 +67,7 @@ const ACTIONS = [
   'product.read',
   'product.write',
   'case.affected',
+  'case.trace',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -108,6 +109,7 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'product.read': 'products:read',
   'product.write': 'products:write',
   'case.affected': 'cases:read',
+  'case.trace': 'cases:write',
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -462,7 +464,23 @@ const caseCases: SessionCase[] = (
   ),
 );
 
-const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases, ...gatedCases, ...communityCases];
+// Leak tracing names an organization: the case's coordinator and operators, nobody else.
+const traceRel = (p: CaseRelation['participant']): Resource => ({
+  type: 'case',
+  relation: { caseId: CASE_1, coordinatorOrgId: ORG_C, participant: p },
+});
+const traceCases: SessionCase[] = (
+  [
+    ['the coordinator', user('member', 'C'), traceRel(null), A],
+    ['an operator not in the case', operator(), traceRel(null), A],
+    ['a vendor in the case', user('admin', 'A'), traceRel(participant(ORG_A, 'vendor')), F],
+    ['a co-coordinator participant', user('admin', 'A'), traceRel(participant(ORG_A, 'coordinator')), F],
+    ['a removed vendor', user('admin', 'A'), traceRel(participant(ORG_A, 'vendor', true)), H],
+    ['an outsider', user('admin', 'B'), traceRel(null), H],
+  ] as Array<[string, UserActor, Resource, Outcome]>
+).map(([who, actor, resource, expected]) => ({ name: `case.trace: ${who}`, actor, action: 'case.trace', resource, expected }));
+
+const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases, ...gatedCases, ...communityCases, ...traceCases];
 
 describe('the tables are complete', () => {
   it('cover every action, and every token scope is needed by some action', () => {
@@ -803,5 +821,14 @@ describe('caseCeiling()', () => {
     expect(caseCeiling(user('member', 'A'), vendorA([tent('t', [ORG_A], null, 'RED')]))).toBeNull();
     expect(caseCeiling(user('member', 'B'), vendorA(null))).toBeNull();
     expect(caseCeiling(anonymous, vendorA(null))).toBeNull();
+  });
+});
+
+describe('case.trace by token and anonymously', () => {
+  const resource: Resource = { type: 'case', relation: { caseId: CASE_1, coordinatorOrgId: ORG_C, participant: null } };
+  it('needs cases:write on a token, and a signed-in caller', () => {
+    expect(outcome(asToken(user('member', 'C'), ['cases:read']), 'case.trace', resource)).toBe(F);
+    expect(outcome(asToken(user('member', 'C'), ['cases:write']), 'case.trace', resource)).toBe(A);
+    expect(outcome(anonymous, 'case.trace', resource)).toBe(F);
   });
 });

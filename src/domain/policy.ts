@@ -119,7 +119,9 @@ export type Action =
   // Products and SBOMs: an organization's own; who ships what is for a case's coordinator only
   | 'product.read'
   | 'product.write'
-  | 'case.affected';
+  | 'case.affected'
+  // Leak tracing: naming the organization an excerpt came from is for the coordinator and operators
+  | 'case.trace';
 
 /**
  * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
@@ -171,6 +173,7 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'product.read': 'products:read',
   'product.write': 'products:write',
   'case.affected': 'cases:read',
+  'case.trace': 'cases:write',
 };
 
 export { tlpWithin };
@@ -262,6 +265,15 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       // Any member registers and reads its organization's products and SBOMs; operators too.
       if (resource.type !== 'organization') return hidden('wrong resource');
       return op || ownOrg(resource.id) ? ALLOW : hidden('not your organization');
+    case 'case.trace':
+      // Operators investigate leaks for the instance; a case's coordinator for its case. The
+      // answer names an organization, so nobody else may ask (and outsiders learn nothing).
+      if (op) return ALLOW;
+      if (resource.type !== 'case') return hidden('wrong resource');
+      if (resource.relation.coordinatorOrgId === actor.orgId) return ALLOW;
+      return resource.relation.participant && !resource.relation.participant.removed
+        ? forbidden('the case coordinator and operators only')
+        : hidden('not a participant of this case');
     case 'case.read':
     case 'case.manage':
     case 'case.participate':

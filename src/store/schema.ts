@@ -4,6 +4,7 @@ import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
 import type { KeysDB } from './schema-keys.ts';
 import type { SbomsDB } from './schema-sboms.ts';
+import type { TracingDB } from './schema-tracing.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -192,7 +193,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, TracingDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
