@@ -1,6 +1,7 @@
 // What each CLI command does. Commands other than `serve` open the database directly;
 // in embedded mode that needs the server stopped (the data directory is locked).
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { startVillage } from '../app.ts';
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
@@ -11,6 +12,7 @@ import type { Scope } from '../domain/policy.ts';
 import { createLogger } from '../http/logging.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
+import { formatTrace, resolveCaseId, traceLeak } from '../services/leak-tracing.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
 import { createToken } from '../services/tokens.ts';
 import { verifyAuditChain } from '../store/audit.ts';
@@ -162,6 +164,18 @@ export const commands = {
         );
         process.exitCode = 1;
       }
+    });
+  },
+
+  /** `village trace --case ID|REF FILE|-`: names the recipient an excerpt came from, or says the evidence is insufficient. */
+  async trace(config: Config, file: string, o: { case: string; json: boolean }): Promise<void> {
+    const excerpt = file === '-' ? await readStdin() : fs.readFileSync(file, 'utf8');
+    if (!excerpt.trim()) throw new Error('the excerpt is empty');
+    await withContext(config, async (ctx) => {
+      const caseId = await resolveCaseId(ctx.db, o.case);
+      if (!caseId) throw new Error(`no case "${o.case}"`);
+      const r = await traceLeak(ctx, cliMeta(), caseId, excerpt);
+      out(o.json ? JSON.stringify(r) : formatTrace(r));
     });
   },
 };

@@ -79,6 +79,14 @@ audit
   .description('recompute the hash chain; exits 1 and names the first entry that does not verify')
   .action(async () => commands.auditVerify(config()));
 
+program
+  .command('trace')
+  .description('name the organization whose copy of a case text a leaked excerpt came from, or say the evidence is insufficient')
+  .requiredOption('--case <id>', 'the case: its id or its reference')
+  .option('--json', 'print the result as JSON', false)
+  .argument('<file>', 'the excerpt: a plain-text file, or - for standard input')
+  .action(async (file: string, o: { case: string; json: boolean }) => commands.trace(config(), file, o));
+
 const sbom = program.command('sbom').description('products and their SBOMs');
 sbom
   .command('import')

@@ -137,3 +137,31 @@ export async function traceLeak(ctx: AppContext, meta: RequestMeta, caseId: stri
     return result;
   });
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A case by id or reference (for the CLI). */
+export async function resolveCaseId(db: Kysely<DB>, idOrRef: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('cases')
+    .select('id')
+    .where((eb) => (UUID.test(idOrRef) ? eb.or([eb('id', '=', idOrRef), eb('ref', '=', idOrRef)]) : eb('ref', '=', idOrRef)))
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/** A trace result as a few readable lines. */
+export function formatTrace(r: TraceResult): string {
+  const facts = `${r.observedSlots} marked places read; best score ${r.scoreNats?.toFixed(1) ?? '-'} nats, threshold ${r.thresholdNats.toFixed(1)} nats for ${r.candidates} recipients`;
+  if (r.verdict === 'identified' && r.organization)
+    return [
+      `source: ${r.organization.name} (${r.organization.id})`,
+      `confidence: ${(r.confidence ?? 0).toFixed(6)} (chance an innocent recipient scores this high ≤ ${(r.falseAccusationBound ?? 1).toExponential(1)})`,
+      facts,
+    ].join('\n');
+  if (r.verdict === 'several')
+    return [`several copies match: ${r.organizations.map((o) => `${o.name} (${o.id})`).join(', ')}`, r.reason ?? '', facts].join(
+      '\n',
+    );
+  return [`insufficient evidence: ${r.reason ?? ''}`, facts].join('\n');
+}
