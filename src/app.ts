@@ -12,6 +12,7 @@ import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.
 import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
+import { registerAuditCheckpoints, scheduleCheckpoint } from './services/audit-checkpoints.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
 import { registerTentJobs } from './services/tents.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
@@ -68,7 +69,9 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         registerCaseReminders(ctx);
         registerTentJobs(ctx);
         registerSbomMatch(ctx);
+        registerAuditCheckpoints(ctx);
         await jobs.start();
+        await scheduleCheckpoint(ctx);
         return { ctx, jobs, mail };
       } finally {
         await releaseStartupLock();

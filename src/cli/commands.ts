@@ -11,6 +11,7 @@ import { randomToken } from '../crypto/secrets.ts';
 import type { Scope } from '../domain/policy.ts';
 import { createLogger } from '../http/logging.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { verifyCheckpoint } from '../services/audit-checkpoints.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
 import { formatTrace, resolveCaseId, traceLeak } from '../services/leak-tracing.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
@@ -177,5 +178,35 @@ export const commands = {
       const r = await traceLeak(ctx, cliMeta(), caseId, excerpt);
       out(o.json ? JSON.stringify(r) : formatTrace(r));
     });
+  },
+
+  /**
+   * `village audit verify-checkpoint --key KEY.asc FILE`: offline, checks a checkpoint (or an entry
+   * proof, which holds its checkpoint) as fetched from the API against the instance's public key.
+   */
+  async auditVerifyCheckpoint(file: string, o: { key: string; seen?: string }): Promise<void> {
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const key = fs.readFileSync(o.key, 'utf8');
+    const isProof = typeof doc.entry === 'string' && Array.isArray(doc.proof);
+    const checkpoint = (isProof ? doc.checkpoint : doc) as { statement?: unknown; signature?: unknown; seq?: unknown };
+    if (typeof checkpoint?.statement !== 'string' || typeof checkpoint.signature !== 'string')
+      throw new Error('the file holds neither a checkpoint nor an entry proof');
+    const seen = o.seen ? fs.readFileSync(o.seen, 'utf8').replace(/\r?\n$/, '') : undefined;
+    const r = await verifyCheckpoint(
+      key,
+      { statement: checkpoint.statement, signature: checkpoint.signature },
+      isProof ? (doc as unknown as { seq: string; entry: string; prevHash: string; proof: string[] }) : undefined,
+      seen,
+    );
+    if (r.ok)
+      out(
+        isProof
+          ? `entry #${String(doc.seq)} is in signed checkpoint ${String(checkpoint.seq)}: OK`
+          : `checkpoint ${String(checkpoint.seq)}: signature OK`,
+      );
+    else {
+      out(`FAILED: ${r.reason}`);
+      process.exitCode = 1;
+    }
   },
 };

@@ -45,6 +45,7 @@ const ACTIONS = [
   'account.manage',
   'audit.read',
   'audit.verify',
+  'audit.checkpoints',
   'report.submit',
   'report.thread',
   'report.read',
@@ -87,6 +88,7 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'account.manage': null,
   'audit.read': 'audit:read',
   'audit.verify': 'instance:admin',
+  'audit.checkpoints': 'audit:read',
   'report.submit': 'reports:write',
   'report.thread': null,
   'report.read': 'reports:read',
@@ -210,6 +212,8 @@ const ORG_TABLE: Partial<Record<Action, { own: [Outcome, Outcome, Outcome]; othe
   'account.manage': { own: [A, A, A], other: [H, H, H] },
   'audit.read': { own: [F, A, A], other: [H, H, A] },
   'audit.verify': { own: [F, F, A], other: [F, F, A] },
+  // Signed checkpoints hold counts and hashes only: every signed-in user.
+  'audit.checkpoints': { own: [A, A, A], other: [A, A, A] },
   // Products and SBOMs: every member of the organization, and operators.
   'product.read': { own: [A, A, A], other: [H, H, A] },
   'product.write': { own: [A, A, A], other: [H, H, A] },

@@ -97,6 +97,7 @@ export type Action =
   | 'account.manage'
   | 'audit.read'
   | 'audit.verify'
+  | 'audit.checkpoints'
   | 'report.submit'
   | 'report.thread'
   | 'report.read'
@@ -150,6 +151,7 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'account.manage': undefined,
   'audit.read': 'audit:read',
   'audit.verify': 'instance:admin',
+  'audit.checkpoints': 'audit:read',
   'report.submit': 'reports:write',
   'report.thread': undefined,
   'report.read': 'reports:read',
@@ -216,6 +218,9 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
 
   switch (action) {
     case 'instance.read':
+      return ALLOW;
+    case 'audit.checkpoints':
+      // Signed checkpoints reveal the number of entries and hashes only: every signed-in user may check them.
       return ALLOW;
     case 'instance.admin':
     case 'org.create':

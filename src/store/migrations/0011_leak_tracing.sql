@@ -16,3 +16,18 @@ CREATE TABLE watermark_recipients (
   first_at timestamptz NOT NULL,
   PRIMARY KEY (case_id, org_id)
 );
+
+-- Audit checkpoints (docs/audit-checkpoints.md): at intervals the instance signs the head of the
+-- audit hash chain and the Merkle tree head over the entry hashes; participants keep checkpoints
+-- and check that entries they have seen are still in the signed tree.
+CREATE TABLE audit_checkpoints (
+  seq integer PRIMARY KEY CHECK (seq >= 1),
+  -- Entries 1..entries are covered; head_hash is entry #entries' chain hash.
+  entries bigint NOT NULL CHECK (entries >= 0),
+  head_hash text NOT NULL CHECK (head_hash ~ '^[0-9a-f]{64}$'),
+  merkle_root text NOT NULL CHECK (merkle_root ~ '^[0-9a-f]{64}$'),
+  statement text NOT NULL,
+  signature text NOT NULL,
+  signer_fingerprint text NOT NULL,
+  created_at timestamptz NOT NULL
+);
