@@ -10,7 +10,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH } from '../src/domain/audit-chain.ts';
-import { createCheckpoint, type EntryProof, verifyCheckpoint } from '../src/services/audit-checkpoints.ts';
+import { AUDIT_CHECKPOINT_JOB, createCheckpoint, type EntryProof, verifyCheckpoint } from '../src/services/audit-checkpoints.ts';
 import { startTestVillage, type TestVillage } from './support/app.ts';
 import { type Party, partyWithAdmin } from './support/cases.ts';
 
@@ -71,6 +71,16 @@ describe('audit checkpoints', () => {
     // A forged statement does not verify.
     const forged = { ...c1, statement: c1.statement.replace(/entries: \d+/, 'entries: 1') };
     expect((await verifyCheckpoint(publicKey, forged)).ok).toBe(false);
+  });
+
+  it('are signed by a durable job scheduled at start, every VILLAGE_AUDIT_CHECKPOINT_MINUTES', async () => {
+    const { rows } = await sql<{ start_after: Date }>`
+      SELECT start_after FROM pgboss.job WHERE name = ${AUDIT_CHECKPOINT_JOB}`.execute(v.ctx.db);
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    const due = new Date(rows[0]?.start_after as Date).getTime();
+    const every = v.ctx.config.auditCheckpointMinutes * 60_000;
+    expect(due % every).toBe(0);
+    expect(due - Date.now()).toBeLessThanOrEqual(every);
   });
 
   it('are listed and fetched by any signed-in user', async () => {

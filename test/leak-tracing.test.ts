@@ -160,4 +160,28 @@ describe('leak tracing', () => {
       /^insufficient evidence/,
     );
   });
+
+  it('marks PDF, PNG and ZIP attachments per reader, and traces a leaked file', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+    const up = await coord.api.post<{ id: string }>(
+      `/api/v1/cases/${caseId}/artifacts`,
+      { filename: 'poc.pdf', contentBase64: pdf.toString('base64'), tlp: 'GREEN' },
+      201,
+    );
+    const copies: Buffer[] = [];
+    for (const p of vendors.slice(0, 2)) {
+      const res = await p.api.raw('GET', `/api/v1/cases/${caseId}/artifacts/${up.id}`);
+      expect(res.statusCode).toBe(200);
+      copies.push(res.rawPayload);
+    }
+    const [c0, c1] = copies as [Buffer, Buffer];
+    expect(c0.subarray(0, pdf.length).equals(pdf)).toBe(true);
+    expect(c0.equals(c1)).toBe(false);
+    const meta = { actor: { type: 'anonymous' as const }, requestId: 'cli:test' };
+    const r = await traceLeak(v.ctx, meta, caseId, c1.toString('utf8'), c1);
+    expect(r.verdict).toBe('identified');
+    expect(r.organization?.id).toBe((vendors[1] as Party).orgId);
+    // Re-saved without the mark: nothing to go on.
+    expect((await traceLeak(v.ctx, meta, caseId, pdf.toString('utf8'), pdf)).verdict).toBe('insufficient');
+  });
 });

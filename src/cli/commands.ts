@@ -170,12 +170,13 @@ export const commands = {
 
   /** `village trace --case ID|REF FILE|-`: names the recipient an excerpt came from, or says the evidence is insufficient. */
   async trace(config: Config, file: string, o: { case: string; json: boolean }): Promise<void> {
-    const excerpt = file === '-' ? await readStdin() : fs.readFileSync(file, 'utf8');
+    const bytes = file === '-' ? Buffer.from(await readStdin()) : fs.readFileSync(file);
+    const excerpt = bytes.toString('utf8');
     if (!excerpt.trim()) throw new Error('the excerpt is empty');
     await withContext(config, async (ctx) => {
       const caseId = await resolveCaseId(ctx.db, o.case);
       if (!caseId) throw new Error(`no case "${o.case}"`);
-      const r = await traceLeak(ctx, cliMeta(), caseId, excerpt);
+      const r = await traceLeak(ctx, cliMeta(), caseId, excerpt, bytes);
       out(o.json ? JSON.stringify(r) : formatTrace(r));
     });
   },

@@ -5,12 +5,17 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
 import {
+  attachmentTag,
   BRIEFING_SLOT_LIST,
   CandidateTable,
+  markAttachment,
   observe,
+  readAttachmentMark,
+  recipientSubkey,
   type Segment,
   type Slot,
   type TraceVerdict,
+  threshold,
   traceObservations,
   type WatermarkKey,
   weave,
@@ -79,6 +84,21 @@ export async function watermarkText(
   return weave(input.segments, key);
 }
 
+/**
+ * An attachment as served to one organization: PNG, PDF and ZIP files carry its mark (see
+ * src/domain/watermark/attachments.ts); other formats are returned unchanged.
+ */
+export async function markAttachmentFor(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  caseId: string,
+  orgId: string,
+  content: Buffer,
+): Promise<Buffer> {
+  const key = await watermarkFor(ctx, trx, caseId, orgId, 'attachment');
+  return markAttachment(content, attachmentTag(recipientSubkey(key.secret, key.recipientId))) ?? content;
+}
+
 export interface TraceResult {
   verdict: TraceVerdict['verdict'];
   /** The organization named, when identified. */
@@ -95,8 +115,17 @@ export interface TraceResult {
   candidates: number;
 }
 
-/** Traces an excerpt to the recipient organization whose copy it most likely comes from; audited. */
-export async function traceLeak(ctx: AppContext, meta: RequestMeta, caseId: string, excerpt: string): Promise<TraceResult> {
+/**
+ * Traces an excerpt (or a leaked attachment file) to the recipient organization whose copy it
+ * most likely comes from; audited.
+ */
+export async function traceLeak(
+  ctx: AppContext,
+  meta: RequestMeta,
+  caseId: string,
+  excerpt: string,
+  file?: Buffer,
+): Promise<TraceResult> {
   return ctx.db.transaction().execute(async (trx) => {
     const recipients = await trx
       .selectFrom('watermark_recipients as w')
@@ -107,6 +136,26 @@ export async function traceLeak(ctx: AppContext, meta: RequestMeta, caseId: stri
       .execute();
     const names = new Map(recipients.map((r) => [r.id, r.name]));
     const secret = await caseWatermarkSecret(ctx, trx, caseId);
+    const tag = file ? readAttachmentMark(file) : null;
+    const tagged = tag ? recipients.filter((r) => attachmentTag(recipientSubkey(secret, r.id)) === tag) : [];
+    if (tagged.length === 1) {
+      // A 128-bit tag: an innocent organization's tag equals it with probability N·2^-128.
+      const who = tagged[0] as { id: string; name: string };
+      const result: TraceResult = {
+        verdict: 'identified',
+        organization: who,
+        organizations: [who],
+        confidence: 1,
+        falseAccusationBound: recipients.length * 2 ** -128,
+        reason: null,
+        observedSlots: 0,
+        scoreNats: null,
+        thresholdNats: threshold(recipients.length),
+        candidates: recipients.length,
+      };
+      await auditCase(ctx, trx, meta, 'case.trace', caseId, { verdict: 'identified', organizations: [who.id], attachment: true });
+      return result;
+    }
     const obs = observe(excerpt, TRACE_SLOTS);
     const v = traceObservations(
       obs,
