@@ -5,7 +5,7 @@
 // accusations (anyone else named) and "insufficient evidence" per excerpt length.
 // Targets: ≥ 99% correct at 300 words; false accusations ≤ 1 in 10,000.
 //
-//   node --import tsx bench/trace.ts [--cases 5] [--leakers 60] [--excerpts 4] [--recipients 1000]
+//   node --import tsx bench/trace.ts [--cases 5] [--leakers 30] [--excerpts 10] [--recipients 1000]
 import { randomBytes } from 'node:crypto';
 import {
   BRIEFING_SLOT_LIST,
@@ -20,8 +20,8 @@ import { excerpt, rng, samplePacket } from './briefing-corpus.ts';
 import { emit, intOption, machine, out, round } from './lib.ts';
 
 const CASES = intOption('cases', 5);
-const LEAKERS = intOption('leakers', 60);
-const EXCERPTS = intOption('excerpts', 4);
+const LEAKERS = intOption('leakers', 30);
+const EXCERPTS = intOption('excerpts', 10);
 const RECIPIENTS = intOption('recipients', 1000);
 const LENGTHS = [100, 300, 1000];
 const ALPHA = 1e-4;
