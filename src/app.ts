@@ -13,6 +13,7 @@ import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.
 import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
+import { registerAuditCheckpoints, scheduleCheckpoint } from './services/audit-checkpoints.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
 import { registerReleaseJobs } from './services/release.ts';
 import { registerTentJobs } from './services/tents.ts';
@@ -73,7 +74,9 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         registerReleaseJobs(ctx);
         registerSbomMatch(ctx);
         registerWebhookJobs(ctx);
+        registerAuditCheckpoints(ctx);
         await jobs.start();
+        await scheduleCheckpoint(ctx);
         return { ctx, jobs, mail };
       } finally {
         await releaseStartupLock();

@@ -54,6 +54,7 @@ const ConfigSchema = z.object({
   VILLAGE_WORKERS: bool.default(true),
   VILLAGE_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   VILLAGE_HOUSEKEEPING_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  VILLAGE_AUDIT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(10),
   // smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps://… (TLS from the start); unset: mail disabled.
   VILLAGE_SMTP_URL: z
     .string()
@@ -107,6 +108,8 @@ export type Config = {
   workers: boolean;
   dbPoolMax: number;
   housekeepingSeconds: number;
+  /** How often the instance signs an audit checkpoint (when the chain has grown). */
+  auditCheckpointMinutes: number;
   /** Outgoing mail server; undefined: mail is disabled (queued mail is recorded as skipped). */
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.VILLAGE_WORKERS,
     dbPoolMax: e.VILLAGE_DB_POOL_MAX,
     housekeepingSeconds: e.VILLAGE_HOUSEKEEPING_SECONDS,
+    auditCheckpointMinutes: e.VILLAGE_AUDIT_CHECKPOINT_MINUTES,
     smtpUrl: e.VILLAGE_SMTP_URL,
     mailFrom: e.VILLAGE_MAIL_FROM,
     kekFile: path.resolve(e.VILLAGE_KEK_FILE ?? path.join(e.VILLAGE_DATA_DIR, 'keys', 'kek.json')),

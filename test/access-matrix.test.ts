@@ -17,6 +17,7 @@ import { CommunitySettingsSchema } from '../src/domain/community.ts';
 import { TOKEN_SCOPES } from '../src/domain/policy.ts';
 import { rmAllowed } from '../src/domain/report-states.ts';
 import { UI_CSP, UI_ROUTES } from '../src/http/web.ts';
+import { createCheckpoint } from '../src/services/audit-checkpoints.ts';
 import { addParticipant } from '../src/services/cases.ts';
 import { createCommunity, publishNda } from '../src/services/communities.ts';
 import { submitReport, transitionReport } from '../src/services/reports.ts';
@@ -72,6 +73,8 @@ const ids = {
   community: '',
   /** A product of org A. */
   product: '',
+  /** An audit entry about org A, covered by checkpoint 1. */
+  auditEntryA: '',
 };
 const sessions = {} as Record<SessionRole, Session>;
 const tokens = { tokenAll: '', tokenNone: '' };
@@ -472,6 +475,21 @@ const ROWS: Row[] = [
     build: (c) => ({ body: { displayName: `Renamed by ${c.role}` } }),
   },
   { method: 'POST', route: '/api/v1/audit/verify', expect: by(401, 403, 403, 403, 200, 403, 403) },
+  // Audit checkpoints: counts and hashes, for every signed-in user; an entry's proof for whoever may read the entry
+  // (org A's admins and operators; anyone else gets the same 404 as for a missing entry).
+  { method: 'GET', route: '/api/v1/audit/checkpoints', expect: by(401, 200, 200, 200, 200, 200, 403) },
+  {
+    method: 'GET',
+    route: '/api/v1/audit/checkpoints/:seq',
+    expect: by(401, 200, 200, 200, 200, 200, 403),
+    build: () => ({ url: '/api/v1/audit/checkpoints/1' }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/audit/entries/:seq/proof',
+    expect: by(401, 404, 200, 404, 200, 200, 403),
+    build: () => ({ url: `/api/v1/audit/entries/${ids.auditEntryA}/proof` }),
+  },
 
   // Reports: intake is open to anyone; the reply link is the reporter's credential, whoever sends it
   //                                                  anon aMem aAdm bAdm  op  tAll tNone
@@ -625,6 +643,14 @@ const ROWS: Row[] = [
   //                                                                anon aMem aAdm bAdm  op  tAll tNone
   { method: 'GET', route: '/api/v1/cases/:id/embargo', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
   { method: 'GET', route: '/api/v1/cases/:id/desiderata', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  // Leak tracing names an organization: the case's coordinator (the operator's C) and operators only.
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/trace',
+    target: 'case',
+    expect: by(401, 403, 403, 404, 200, 403, 403),
+    build: () => ({ body: { excerpt: 'Vulnerabilities (1): - CVE-2026-0001: a leaked line' } }),
+  },
   {
     method: 'POST',
     route: '/api/v1/cases/:id/embargo/proposals',
@@ -1176,6 +1202,15 @@ beforeAll(async () => {
     expect(vr.statusCode, vr.body).toBe(201);
     ids[key] = (vr.json() as { id: string }).id;
   }
+  const entryA = await v.ctx.db
+    .selectFrom('audit_log')
+    .select('seq')
+    .where('subject_org_id', '=', ids.orgA)
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirstOrThrow();
+  ids.auditEntryA = String(entryA.seq);
+  await createCheckpoint(v.ctx);
 });
 afterAll(async () => {
   await v?.close();

@@ -1,6 +1,7 @@
 // What each CLI command does. Commands other than `serve` open the database directly;
 // in embedded mode that needs the server stopped (the data directory is locked).
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { startVillage } from '../app.ts';
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
@@ -15,7 +16,9 @@ import { createJobQueue } from '../jobs/pgboss-queue.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { type MailHandle, registerMail } from '../mail/outbox.ts';
 import { registerSbomMatch } from '../services/affected.ts';
+import { verifyCheckpoint } from '../services/audit-checkpoints.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
+import { formatTrace, resolveCaseId, traceLeak } from '../services/leak-tracing.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
 import { caseIdFromRef, registerReleaseJobs, releaseStatus, requestRelease, runRelease } from '../services/release.ts';
 import { registerTentJobs } from '../services/tents.ts';
@@ -212,5 +215,48 @@ export const commands = {
         process.exitCode = 1;
       }
     });
+  },
+
+  /** `village trace --case ID|REF FILE|-`: names the recipient an excerpt came from, or says the evidence is insufficient. */
+  async trace(config: Config, file: string, o: { case: string; json: boolean }): Promise<void> {
+    const bytes = file === '-' ? Buffer.from(await readStdin()) : fs.readFileSync(file);
+    const excerpt = bytes.toString('utf8');
+    if (!excerpt.trim()) throw new Error('the excerpt is empty');
+    await withContext(config, async (ctx) => {
+      const caseId = await resolveCaseId(ctx.db, o.case);
+      if (!caseId) throw new Error(`no case "${o.case}"`);
+      const r = await traceLeak(ctx, cliMeta(), caseId, excerpt, bytes);
+      out(o.json ? JSON.stringify(r) : formatTrace(r));
+    });
+  },
+
+  /**
+   * `village audit verify-checkpoint --key KEY.asc FILE`: offline, checks a checkpoint (or an entry
+   * proof, which holds its checkpoint) as fetched from the API against the instance's public key.
+   */
+  async auditVerifyCheckpoint(file: string, o: { key: string; seen?: string }): Promise<void> {
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const key = fs.readFileSync(o.key, 'utf8');
+    const isProof = typeof doc.entry === 'string' && Array.isArray(doc.proof);
+    const checkpoint = (isProof ? doc.checkpoint : doc) as { statement?: unknown; signature?: unknown; seq?: unknown };
+    if (typeof checkpoint?.statement !== 'string' || typeof checkpoint.signature !== 'string')
+      throw new Error('the file holds neither a checkpoint nor an entry proof');
+    const seen = o.seen ? fs.readFileSync(o.seen, 'utf8').replace(/\r?\n$/, '') : undefined;
+    const r = await verifyCheckpoint(
+      key,
+      { statement: checkpoint.statement, signature: checkpoint.signature },
+      isProof ? (doc as unknown as { seq: string; entry: string; prevHash: string; proof: string[] }) : undefined,
+      seen,
+    );
+    if (r.ok)
+      out(
+        isProof
+          ? `entry #${String(doc.seq)} is in signed checkpoint ${String(checkpoint.seq)}: OK`
+          : `checkpoint ${String(checkpoint.seq)}: signature OK`,
+      );
+    else {
+      out(`FAILED: ${r.reason}`);
+      process.exitCode = 1;
+    }
   },
 };

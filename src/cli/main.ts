@@ -85,6 +85,24 @@ program
   .argument('<case>', 'the case ref (VC-2026-0001) or id')
   .action(async (ref: string) => commands.release(config(), ref));
 
+program
+  .command('trace')
+  .description('name the organization whose copy of a case text a leaked excerpt came from, or say the evidence is insufficient')
+  .requiredOption('--case <id>', 'the case: its id or its reference')
+  .option('--json', 'print the result as JSON', false)
+  .argument('<file>', 'the excerpt: a plain-text file, or - for standard input')
+  .action(async (file: string, o: { case: string; json: boolean }) => commands.trace(config(), file, o));
+
+audit
+  .command('verify-checkpoint')
+  .description(
+    'offline: check a checkpoint (GET /api/v1/audit/checkpoints/N) or an entry proof (GET /api/v1/audit/entries/N/proof) against the instance key; exits 1 on failure',
+  )
+  .argument('<file>', 'the JSON as the API returned it')
+  .requiredOption('--key <file>', 'the instance public key, from /.well-known/openpgp-key.asc')
+  .option('--seen <file>', 'the entry line as you saw it earlier: it must be the one the proof holds')
+  .action(async (file: string, o: { key: string; seen?: string }) => commands.auditVerifyCheckpoint(file, o));
+
 const sbom = program.command('sbom').description('products and their SBOMs');
 sbom
   .command('import')

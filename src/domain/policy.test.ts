@@ -45,6 +45,7 @@ const ACTIONS = [
   'account.manage',
   'audit.read',
   'audit.verify',
+  'audit.checkpoints',
   'report.submit',
   'report.thread',
   'report.read',
@@ -70,6 +71,7 @@ const ACTIONS = [
   'webhook.instance',
   'webhook.org',
   'case.release',
+  'case.trace',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -89,6 +91,7 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'account.manage': null,
   'audit.read': 'audit:read',
   'audit.verify': 'instance:admin',
+  'audit.checkpoints': 'audit:read',
   'report.submit': 'reports:write',
   'report.thread': null,
   'report.read': 'reports:read',
@@ -114,6 +117,7 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'webhook.instance': 'instance:admin',
   'webhook.org': 'org:write',
   'case.release': 'cases:write',
+  'case.trace': 'cases:write',
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -214,6 +218,8 @@ const ORG_TABLE: Partial<Record<Action, { own: [Outcome, Outcome, Outcome]; othe
   'account.manage': { own: [A, A, A], other: [H, H, H] },
   'audit.read': { own: [F, A, A], other: [H, H, A] },
   'audit.verify': { own: [F, F, A], other: [F, F, A] },
+  // Signed checkpoints hold counts and hashes only: every signed-in user.
+  'audit.checkpoints': { own: [A, A, A], other: [A, A, A] },
   // Products and SBOMs: every member of the organization, and operators.
   'product.read': { own: [A, A, A], other: [H, H, A] },
   'product.write': { own: [A, A, A], other: [H, H, A] },
@@ -477,7 +483,31 @@ const releaseCases = caseCases
   .filter((c) => c.action === 'case.manage')
   .map((c) => ({ ...c, name: c.name.replace('case.manage', 'case.release'), action: 'case.release' as Action }));
 
-const SESSION_CASES = [...orgCases, ...coordCases, ...caseCases, ...releaseCases, ...gatedCases, ...communityCases];
+// Leak tracing names an organization: the case's coordinator and operators, nobody else.
+const traceRel = (p: CaseRelation['participant']): Resource => ({
+  type: 'case',
+  relation: { caseId: CASE_1, coordinatorOrgId: ORG_C, participant: p },
+});
+const traceCases: SessionCase[] = (
+  [
+    ['the coordinator', user('member', 'C'), traceRel(null), A],
+    ['an operator not in the case', operator(), traceRel(null), A],
+    ['a vendor in the case', user('admin', 'A'), traceRel(participant(ORG_A, 'vendor')), F],
+    ['a co-coordinator participant', user('admin', 'A'), traceRel(participant(ORG_A, 'coordinator')), F],
+    ['a removed vendor', user('admin', 'A'), traceRel(participant(ORG_A, 'vendor', true)), H],
+    ['an outsider', user('admin', 'B'), traceRel(null), H],
+  ] as Array<[string, UserActor, Resource, Outcome]>
+).map(([who, actor, resource, expected]) => ({ name: `case.trace: ${who}`, actor, action: 'case.trace', resource, expected }));
+
+const SESSION_CASES = [
+  ...orgCases,
+  ...coordCases,
+  ...caseCases,
+  ...releaseCases,
+  ...gatedCases,
+  ...communityCases,
+  ...traceCases,
+];
 
 describe('the tables are complete', () => {
   it('cover every action, and every token scope is needed by some action', () => {
@@ -819,5 +849,14 @@ describe('caseCeiling()', () => {
     expect(caseCeiling(user('member', 'A'), vendorA([tent('t', [ORG_A], null, 'RED')]))).toBeNull();
     expect(caseCeiling(user('member', 'B'), vendorA(null))).toBeNull();
     expect(caseCeiling(anonymous, vendorA(null))).toBeNull();
+  });
+});
+
+describe('case.trace by token and anonymously', () => {
+  const resource: Resource = { type: 'case', relation: { caseId: CASE_1, coordinatorOrgId: ORG_C, participant: null } };
+  it('needs cases:write on a token, and a signed-in caller', () => {
+    expect(outcome(asToken(user('member', 'C'), ['cases:read']), 'case.trace', resource)).toBe(F);
+    expect(outcome(asToken(user('member', 'C'), ['cases:write']), 'case.trace', resource)).toBe(A);
+    expect(outcome(anonymous, 'case.trace', resource)).toBe(F);
   });
 });

@@ -97,6 +97,7 @@ export type Action =
   | 'account.manage'
   | 'audit.read'
   | 'audit.verify'
+  | 'audit.checkpoints'
   | 'report.submit'
   | 'report.thread'
   | 'report.read'
@@ -124,7 +125,9 @@ export type Action =
   | 'webhook.instance'
   | 'webhook.org'
   // Release: the coordinator starts it and previews what it will publish
-  | 'case.release';
+  | 'case.release'
+  // Leak tracing: naming the organization an excerpt came from is for the coordinator and operators
+  | 'case.trace';
 
 /**
  * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
@@ -153,6 +156,7 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'account.manage': undefined,
   'audit.read': 'audit:read',
   'audit.verify': 'instance:admin',
+  'audit.checkpoints': 'audit:read',
   'report.submit': 'reports:write',
   'report.thread': undefined,
   'report.read': 'reports:read',
@@ -179,6 +183,7 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'webhook.instance': 'instance:admin',
   'webhook.org': 'org:write',
   'case.release': 'cases:write',
+  'case.trace': 'cases:write',
 };
 
 export { tlpWithin };
@@ -221,6 +226,9 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
 
   switch (action) {
     case 'instance.read':
+      return ALLOW;
+    case 'audit.checkpoints':
+      // Signed checkpoints reveal the number of entries and hashes only: every signed-in user may check them.
       return ALLOW;
     case 'instance.admin':
     case 'org.create':
@@ -272,6 +280,15 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       // Any member registers and reads its organization's products and SBOMs; operators too.
       if (resource.type !== 'organization') return hidden('wrong resource');
       return op || ownOrg(resource.id) ? ALLOW : hidden('not your organization');
+    case 'case.trace':
+      // Operators investigate leaks for the instance; a case's coordinator for its case. The
+      // answer names an organization, so nobody else may ask (and outsiders learn nothing).
+      if (op) return ALLOW;
+      if (resource.type !== 'case') return hidden('wrong resource');
+      if (resource.relation.coordinatorOrgId === actor.orgId) return ALLOW;
+      return resource.relation.participant && !resource.relation.participant.removed
+        ? forbidden('the case coordinator and operators only')
+        : hidden('not a participant of this case');
     case 'case.read':
     case 'case.manage':
     case 'case.participate':

@@ -18,6 +18,7 @@ import { caseRoutes } from './routes/cases.ts';
 import { communityRoutes } from './routes/communities.ts';
 import { cveServicesRoutes } from './routes/cve-services.ts';
 import { healthRoutes } from './routes/health.ts';
+import { leakTracingRoutes } from './routes/leak-tracing.ts';
 import { orgRoutes } from './routes/organizations.ts';
 import { productRoutes, sbomUploadRoutes } from './routes/products.ts';
 import { releaseRoutes } from './routes/release.ts';
@@ -125,6 +126,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(reportRoutes(ctx), { prefix: '/api/v1' });
   await app.register(caseRoutes(ctx), { prefix: '/api/v1' });
   await app.register(caseStateRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(leakTracingRoutes(ctx), { prefix: '/api/v1' });
   await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(tentRoutes(ctx), { prefix: '/api/v1' });
   await app.register(releaseRoutes(ctx), { prefix: '/api/v1' });

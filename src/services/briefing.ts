@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import { mayReadItem, type TentAccess } from '../domain/tents.ts';
 import { tlpWithin } from '../domain/tlp-order.ts';
+import { BRIEFING_SLOTS, DATE_STYLE, type Segment, type WatermarkKey, weave } from '../domain/watermark/index.ts';
 import type { DB } from '../store/schema.ts';
 import type { Tlp } from '../store/schema-cases.ts';
 
@@ -182,41 +183,72 @@ export async function buildBriefing(
   return composeBriefing(await loadBriefingSource(trx, caseId), { orgId, orgName: org.name }, access, participantCeiling, now);
 }
 
-/** The packet as plain text (for reading, printing, and the mail of later versions). */
-export function renderBriefingText(p: BriefingPacket): string {
-  const lines: string[] = [];
+/**
+ * The packet's text as segments: literal text and watermark slots (src/domain/watermark). Every
+ * unordered list keeps its order; choices among equivalent phrasings and formats carry the
+ * recipient's fingerprint.
+ */
+export function renderBriefingSegments(p: BriefingPacket): Segment[] {
+  const S = BRIEFING_SLOTS;
+  const out: Segment[] = [];
+  const date = (iso: string): Segment => ({ slot: DATE_STYLE, value: new Date(iso) });
+  const bullet: Segment = { slot: S.bullet };
   const label = p.recipient.tlpCeiling ? `TLP:${p.recipient.tlpCeiling}` : 'TLP:CLEAR';
-  lines.push(`${label} — briefing for ${p.recipient.orgName}`, '');
-  lines.push(`Case ${p.case.ref}: ${p.case.title}`, `Coordinated by ${p.case.coordinator}, opened ${p.case.openedAt}.`, '');
-  if (p.case.summary) lines.push(p.case.summary, '');
-  lines.push(
-    p.embargo.releaseAt
-      ? `Embargo (${p.embargo.state}): release planned for ${p.embargo.releaseAt}.`
-      : 'No release date is agreed yet.',
-    '',
-  );
-  lines.push(`Vulnerabilities (${p.vulnerabilities.length}):`);
+  out.push(`${label} `, { slot: S.header }, ` ${p.recipient.orgName}\n\n`);
+  out.push(`Case ${p.case.ref}: ${p.case.title}\n`);
+  out.push({ slot: S.coordinatedBy }, ` ${p.case.coordinator}, `, { slot: S.opened }, ' ', date(p.case.openedAt), '.\n\n');
+  if (p.case.summary) out.push(p.case.summary, '\n\n');
+  if (p.embargo.releaseAt)
+    out.push(`Embargo (${p.embargo.state}): `, { slot: S.releasePlanned }, ' ', date(p.embargo.releaseAt), '.\n\n');
+  else out.push({ slot: S.noRelease }, '\n\n');
+  out.push({ slot: S.vulnsHeading }, ` (${p.vulnerabilities.length}):\n`);
   for (const v of p.vulnerabilities) {
-    const scores = [
-      v.cvss31 && `CVSS 3.1 ${v.cvss31.score} (${v.cvss31.vector})`,
-      v.cvss40 && `CVSS 4.0 ${v.cvss40.score} (${v.cvss40.vector})`,
-    ]
-      .filter(Boolean)
-      .join('; ');
-    lines.push(`- ${v.cveId ?? 'no CVE yet'}: ${v.title}${v.cweIds.length ? ` [${v.cweIds.join(', ')}]` : ''}`);
-    if (scores) lines.push(`  ${scores}`);
+    out.push(bullet, ' ', v.cveId ?? { slot: S.noCve }, `: ${v.title}`);
+    if (v.cweIds.length) out.push('; ', { slot: S.cwe }, ` ${v.cweIds.join(', ')}`);
+    out.push('\n');
+    const scores: Segment[][] = [];
+    if (v.cvss31) scores.push([{ slot: S.cvss31 }, ` ${v.cvss31.score} `, { slot: S.vector }, ` ${v.cvss31.vector}`]);
+    if (v.cvss40) scores.push([{ slot: S.cvss40 }, ` ${v.cvss40.score} `, { slot: S.vector }, ` ${v.cvss40.vector}`]);
+    if (scores.length) {
+      out.push('  ');
+      for (const [i, sc] of scores.entries()) {
+        if (i) out.push('; ');
+        out.push(...sc);
+      }
+      out.push('\n');
+    }
     for (const a of v.affectedProducts)
-      lines.push(`  affects ${a.productName}${a.purl ? ` ${a.purl}` : ''}${a.versionRange ? ` ${a.versionRange}` : ''}`);
+      out.push(
+        '  ',
+        { slot: S.affects },
+        ` ${a.productName}${a.purl ? ` ${a.purl}` : ''}${a.versionRange ? ` ${a.versionRange}` : ''}\n`,
+      );
   }
   if (p.statements) {
-    lines.push('', 'Statements:');
+    out.push('\n', { slot: S.statementsHeading }, '\n');
     for (const s of p.statements) {
-      lines.push(
-        `- ${s.organization} on ${s.vulnerability}: ${s.status}${s.fixedVersions.length ? ` (fixed in ${s.fixedVersions.join(', ')})` : ''}`,
-      );
+      out.push(bullet, ` ${s.organization} `, { slot: S.statementOn }, ` ${s.vulnerability}: ${s.status}`);
+      if (s.fixedVersions.length) out.push(' ', { slot: S.fixedIn }, ` ${s.fixedVersions.join(', ')})`);
+      out.push('\n');
     }
   }
-  lines.push('', 'Timeline so far:');
-  for (const e of p.timeline) lines.push(`- ${e.at} ${e.summary}${e.tlp !== 'CLEAR' ? ` [TLP:${e.tlp}]` : ''}`);
-  return `${lines.join('\n')}\n`;
+  out.push('\n', { slot: S.timelineHeading }, '\n');
+  for (const e of p.timeline)
+    out.push(
+      bullet,
+      ' ',
+      date(e.at),
+      ' ',
+      { slot: S.eventSeparator },
+      ` ${e.summary}${e.tlp !== 'CLEAR' ? ` [TLP:${e.tlp}]` : ''}\n`,
+    );
+  return out;
+}
+
+/**
+ * The packet as plain text (for reading, printing, and the mail of later versions). With a
+ * watermark key the text carries that recipient's fingerprint; without, the canonical wording.
+ */
+export function renderBriefingText(p: BriefingPacket, mark?: WatermarkKey): string {
+  return weave(renderBriefingSegments(p), mark);
 }

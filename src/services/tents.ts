@@ -25,6 +25,7 @@ import type { DB } from '../store/schema.ts';
 import { composeBriefing, loadBriefingSource } from './briefing.ts';
 import { loadTents } from './case-gates.ts';
 import { ACK_CHECK_JOB, auditCase } from './cases.ts';
+import { watermarkFor } from './leak-tracing.ts';
 import { notifyBriefing } from './notify.ts';
 import { addTimeline } from './timeline.ts';
 
@@ -333,6 +334,8 @@ export async function openTentTx(
       .executeTakeFirst();
     if (!stored) continue;
     briefed.push(m.orgId);
+    // Its copy of the text will carry its fingerprint: it is a candidate when a leak is traced.
+    await watermarkFor(ctx, trx, caseId, m.orgId, 'briefing');
     await addTimeline(trx, null, {
       caseId,
       at: now,

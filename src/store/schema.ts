@@ -5,6 +5,7 @@ import type { CommunitiesDB } from './schema-communities.ts';
 import type { KeysDB } from './schema-keys.ts';
 import type { ReleaseDB } from './schema-release.ts';
 import type { SbomsDB } from './schema-sboms.ts';
+import type { TracingDB } from './schema-tracing.ts';
 import type { WebhooksDB } from './schema-webhooks.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -194,7 +195,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB, TracingDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;

@@ -8,6 +8,7 @@ import { RM_ACTIONS } from '../../domain/report-states.ts';
 import { auditCaseRead, authorizeCase } from '../../services/case-access.ts';
 import { caseTimeline, getCaseView, listCases } from '../../services/case-views.ts';
 import { acknowledge, addParticipant, participantRm, removeParticipant } from '../../services/cases.ts';
+import { markAttachmentFor } from '../../services/leak-tracing.ts';
 import { addArtifact, listArtifacts, listMessages, postMessage, readArtifact } from '../../services/messages.ts';
 import { checkFile, decodeBase64 } from '../../services/uploads.ts';
 import { authorize, metaOf } from '../auth.ts';
@@ -371,7 +372,11 @@ export const caseRoutes =
         const rel = await authorizeCase(ctx, actor, 'case.read', req.params.id);
         const a = await readArtifact(ctx, metaOf(req), actor, rel, req.params.artifactId);
         reply.header('x-tlp', `TLP:${a.tlp}`);
-        return sendFile(reply, a.name, a.mediaType, a.content);
+        // PNG, PDF and ZIP files carry the reading organization's mark (docs/leak-tracing.md).
+        const content = await ctx.db
+          .transaction()
+          .execute((trx) => markAttachmentFor(ctx, trx, rel.caseId, actor.orgId, a.content));
+        return sendFile(reply, a.name, a.mediaType, content);
       },
     );
   };

@@ -7,6 +7,7 @@ import { orgTentAccess, TentSpecListSchema, TLP_LABELS } from '../../domain/tent
 import { problems } from '../../problem.ts';
 import { buildBriefing, renderBriefingText } from '../../services/briefing.ts';
 import { auditCaseRead, authorizeCase } from '../../services/case-access.ts';
+import { watermarkFor } from '../../services/leak-tracing.ts';
 import { listTents, openTentEarly, replaceTents, type TentView } from '../../services/tents.ts';
 import { metaOf } from '../auth.ts';
 import { authErrors, iso, isoOrNull, ProblemSchema, Timestamp } from '../schemas.ts';
@@ -164,11 +165,13 @@ export const tentRoutes =
                 now,
                 { ejected: false, suspended: false },
               );
-        const packet = await ctx.db
-          .transaction()
-          .execute((trx) => buildBriefing(trx, rel.caseId, actor.orgId, access, ceiling, now));
+        // The text carries the organization's fingerprint (docs/leak-tracing.md).
+        const { packet, mark } = await ctx.db.transaction().execute(async (trx) => ({
+          packet: await buildBriefing(trx, rel.caseId, actor.orgId, access, ceiling, now),
+          mark: await watermarkFor(ctx, trx, rel.caseId, actor.orgId, 'briefing'),
+        }));
         await auditCaseRead(ctx, metaOf(req), rel.caseId, 'briefing');
-        return { packet: packet as unknown as Record<string, unknown>, text: renderBriefingText(packet) };
+        return { packet: packet as unknown as Record<string, unknown>, text: renderBriefingText(packet, mark) };
       },
     );
   };
