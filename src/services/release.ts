@@ -25,6 +25,7 @@ import { notifyCase } from './notify.ts';
 import { isReleased } from './release-state.ts';
 import { openTentTx } from './tents.ts';
 import { addTimeline } from './timeline.ts';
+import { emitWebhookEvent } from './webhooks.ts';
 
 export const RELEASE_JOB = 'release.run';
 export const REVISE_JOB = 'release.revise';
@@ -52,16 +53,25 @@ export class ReleaseCrash extends Error {}
 /** Thrown by the validate step: the release stops, and the run records why. */
 export class InvalidDocument extends Error {}
 
-// ——— the lead replaces this at merge with the signed-webhooks module's emitWebhookEvent ———
-// TODO(lead): import { emitWebhookEvent } from './webhooks.ts' and call it here; this is the one
-// call site of advisory webhooks (it runs inside the publish step's transaction).
+// Subscribers hear of a publication inside the publish step's transaction: instance-wide
+// subscriptions, and those of the coordinator and every participant organization. The event id
+// is derived from the case and revision, so a rerun of the step enqueues nothing new.
 async function emitAdvisoryWebhook(
-  _ctx: AppContext,
-  _trx: Kysely<DB>,
-  _event: 'advisory.published' | 'advisory.updated',
-  _payload: Record<string, unknown>,
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  event: 'advisory.published' | 'advisory.updated',
+  payload: { caseId: string; revision: number } & Record<string, unknown>,
 ): Promise<void> {
-  // await emitWebhookEvent(_ctx, _trx, _event, _payload);
+  const orgs = await trx
+    .selectFrom('case_participants')
+    .select('org_id')
+    .where('case_id', '=', payload.caseId)
+    .where('removed_at', 'is', null)
+    .union(trx.selectFrom('cases').select('coordinator_org_id as org_id').where('id', '=', payload.caseId))
+    .execute();
+  const h = createHash('sha256').update(`village-advisory-event\0${payload.caseId}\0${payload.revision}`).digest('hex');
+  const eventId = `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+  await emitWebhookEvent(ctx, trx, event, payload, { orgIds: orgs.map((o) => o.org_id), eventId });
 }
 
 // ——————————————————————————————————— snapshot ———————————————————————————————————
