@@ -12,6 +12,8 @@ import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.
 import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
+import { registerCordJobs, registerReleasePlaceholder } from './services/cords.ts';
+import { registerFeedJobs, syncEnvFeeds } from './services/feeds.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
 import { registerTentJobs } from './services/tents.ts';
 import { lockDataDir } from './store/data-dir-lock.ts';
@@ -68,7 +70,12 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         registerCaseReminders(ctx);
         registerTentJobs(ctx);
         registerSbomMatch(ctx);
+        registerCordJobs(ctx);
+        // The release service registers RELEASE_JOB's real handler; until then a placeholder queue.
+        registerReleasePlaceholder(ctx);
+        registerFeedJobs(ctx);
         await jobs.start();
+        if (config.feeds) await syncEnvFeeds(ctx, config.feeds);
         return { ctx, jobs, mail };
       } finally {
         await releaseStartupLock();

@@ -1,6 +1,7 @@
 // Configuration comes only from environment variables; each is documented in the README.
 import path from 'node:path';
 import { z } from 'zod';
+import { EnvFeedsSchema, type FeedInput } from './domain/feed-config.ts';
 
 const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 
@@ -71,6 +72,19 @@ const ConfigSchema = z.object({
   // An operator-supplied OpenPGP private key (armored) to sign with; default: one generated at first start.
   VILLAGE_SIGNING_KEY_FILE: z.string().min(1).optional(),
   VILLAGE_SIGNING_KEY_PASSPHRASE: z.string().min(1).optional(),
+  // Feeds polled for parachute-cord signals: a JSON array of {kind, name, url?, path?, intervalSeconds?, keywords?}.
+  VILLAGE_FEEDS: z
+    .string()
+    .transform((v, tx) => {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        tx.addIssue({ code: 'custom', message: 'must be a JSON array of feeds' });
+        return z.NEVER;
+      }
+    })
+    .pipe(EnvFeedsSchema)
+    .optional(),
 });
 
 export type Config = {
@@ -106,6 +120,8 @@ export type Config = {
   kekFileIsDefault: boolean;
   signingKeyFile: string | undefined;
   signingKeyPassphrase: string | undefined;
+  /** Feeds configured from the environment (VILLAGE_FEEDS); undefined: the environment names none. */
+  feeds: FeedInput[] | undefined;
 };
 
 export class ConfigError extends Error {}
@@ -148,5 +164,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kekFileIsDefault: e.VILLAGE_KEK_FILE === undefined,
     signingKeyFile: e.VILLAGE_SIGNING_KEY_FILE ? path.resolve(e.VILLAGE_SIGNING_KEY_FILE) : undefined,
     signingKeyPassphrase: e.VILLAGE_SIGNING_KEY_PASSPHRASE,
+    feeds: e.VILLAGE_FEEDS,
   };
 }

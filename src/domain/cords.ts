@@ -58,9 +58,16 @@ export const WatchSchema = z
     cveIds: z.array(CveIdInput).max(100).default([]),
     purls: z.array(PurlInput).max(100).default([]),
     keywords: z.array(Keyword).max(100).default([]),
+    /** Also watch the case's own terms: its CVE ids, affected packages and keywords, as they are when a signal comes. */
+    caseTerms: z.boolean().default(false),
   })
-  .refine((w) => w.cveIds.length + w.purls.length + w.keywords.length > 0, { message: 'a watch needs at least one term' });
+  .refine((w) => w.caseTerms || w.cveIds.length + w.purls.length + w.keywords.length > 0, {
+    message: 'a watch needs at least one term',
+  });
 export type Watch = z.output<typeof WatchSchema>;
+
+/** A date-reached cord's `at` that follows the embargo's agreed release date. */
+export const RELEASE_DATE = 'release-date';
 
 const cordBase = { id: Id, action: z.enum(CORD_ACTIONS) };
 
@@ -74,7 +81,12 @@ export const CordSchema = z.discriminatedUnion('kind', [
     watch: WatchSchema,
     feeds: z.array(FeedRefSchema).min(1).max(50),
   }),
-  z.strictObject({ ...cordBase, kind: z.literal('date-reached'), at: DateLike }),
+  z.strictObject({
+    ...cordBase,
+    kind: z.literal('date-reached'),
+    /** An instant, or 'release-date': the embargo's release date, wherever it moves. */
+    at: z.union([z.literal(RELEASE_DATE), DateLike]),
+  }),
 ]);
 export type Cord = z.output<typeof CordSchema>;
 
@@ -257,7 +269,11 @@ export function matchSignal(signal: Signal, facts: CaseFacts): FiredCord[] {
   for (const cord of facts.cords) {
     if (cord.kind === 'feed-match') {
       if (signal.source.kind === 'person' || !watchesSource(cord.feeds, signal.source)) continue;
-      const reasons = matchTerms(signal, cord.watch);
+      const reasons = matchTerms(signal, {
+        cveIds: [...cord.watch.cveIds, ...(cord.watch.caseTerms ? facts.cveIds : [])],
+        purls: [...cord.watch.purls, ...(cord.watch.caseTerms ? facts.affected.map((a) => a.purl) : [])],
+        keywords: [...cord.watch.keywords, ...(cord.watch.caseTerms ? facts.keywords : [])],
+      });
       if (reasons.length > 0) fired.push({ cord, reasons });
     } else if (cord.kind !== 'date-reached' && cord.kind === signal.kind) {
       concerns ??= signalConcernsCase(signal, facts);
@@ -267,11 +283,18 @@ export function matchSignal(signal: Signal, facts: CaseFacts): FiredCord[] {
   return fired;
 }
 
-/** The date-reached cords whose instant is at or before `now`. */
-export function dueDateCords(cords: readonly Cord[], now: Date): FiredCord[] {
-  return cords.flatMap((cord) =>
-    cord.kind === 'date-reached' && cord.at.getTime() <= now.getTime() ? [{ cord, reasons: [{ by: 'date', at: cord.at }] }] : [],
-  );
+/** The instant a date-reached cord is due: its own date, or the release date (null: none agreed). */
+export function cordDueAt(cord: Extract<Cord, { kind: 'date-reached' }>, releaseAt: Date | null): Date | null {
+  return cord.at === RELEASE_DATE ? releaseAt : cord.at;
+}
+
+/** The date-reached cords whose instant is at or before `now` (release-date cords need `releaseAt`). */
+export function dueDateCords(cords: readonly Cord[], now: Date, releaseAt: Date | null = null): FiredCord[] {
+  return cords.flatMap((cord) => {
+    if (cord.kind !== 'date-reached') return [];
+    const at = cordDueAt(cord, releaseAt);
+    return at && at.getTime() <= now.getTime() ? [{ cord, reasons: [{ by: 'date' as const, at }] }] : [];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,13 +376,14 @@ function canonicalCord(c: Cord): unknown {
           cveIds: sorted(c.watch.cveIds.map((x) => x.toUpperCase())),
           purls: sorted(c.watch.purls.map((p) => normalizePurl(p).full)),
           keywords: sorted(c.watch.keywords.map((k) => k.trim().toLowerCase())),
+          caseTerms: c.watch.caseTerms,
         },
         feeds: [...c.feeds]
           .map((f) => canonicalize(f.source === 'rss' ? { source: 'rss', url: new URL(f.url).href } : f) ?? '')
           .sort(),
       };
     case 'date-reached':
-      return { ...c, at: c.at.toISOString() };
+      return { ...c, at: c.at === RELEASE_DATE ? RELEASE_DATE : c.at.toISOString() };
     default:
       return c;
   }

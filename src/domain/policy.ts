@@ -119,7 +119,13 @@ export type Action =
   // Products and SBOMs: an organization's own; who ships what is for a case's coordinator only
   | 'product.read'
   | 'product.write'
-  | 'case.affected';
+  | 'case.affected'
+  // Parachute cords: the coordinator sets them, every participant acknowledges them and reports signals
+  | 'case.cords'
+  | 'case.cords.ack'
+  | 'case.signal'
+  // Feeds polled for signals: the operator's
+  | 'feed.manage';
 
 /**
  * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
@@ -171,6 +177,10 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'product.read': 'products:read',
   'product.write': 'products:write',
   'case.affected': 'cases:read',
+  'case.cords': 'cases:write',
+  'case.cords.ack': 'cases:write',
+  'case.signal': 'cases:write',
+  'feed.manage': 'instance:admin',
 };
 
 export { tlpWithin };
@@ -217,6 +227,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'instance.admin':
     case 'org.create':
     case 'audit.verify':
+    case 'feed.manage':
       return op ? ALLOW : forbidden('operators only');
     case 'org.list':
       return ALLOW; // scoped by visibleOrganizations()
@@ -267,7 +278,10 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'case.participate':
     case 'case.state':
     case 'case.statement':
-    case 'case.affected': {
+    case 'case.affected':
+    case 'case.cords':
+    case 'case.cords.ack':
+    case 'case.signal': {
       if (resource.type !== 'case') return hidden('wrong resource');
       const rel = resource.relation;
       const coordinating = rel.coordinatorOrgId === actor.orgId;
@@ -288,7 +302,10 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
           nda: gate.ndaPending,
         };
       }
-      if (action === 'case.read' || action === 'case.participate') return ALLOW;
+      // Everyone in the case acknowledges the cords and may report a signal that pulls one.
+      if (action === 'case.read' || action === 'case.participate' || action === 'case.cords.ack' || action === 'case.signal')
+        return ALLOW;
+      if (action === 'case.cords') return coordinating ? ALLOW : forbidden('the case coordinator sets the parachute cords');
       // Who ships an affected version is the coordinator's alone: participants learn nothing from it.
       if (action === 'case.affected') return coordinating ? ALLOW : forbidden('the case coordinator only');
       if (action === 'case.manage') return coordinating ? ALLOW : forbidden('the case coordinator only');

@@ -15,6 +15,7 @@ import { authRoutes } from './routes/auth.ts';
 import { caseStateRoutes } from './routes/case-state.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { communityRoutes } from './routes/communities.ts';
+import { cordRoutes } from './routes/cords.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
 import { productRoutes, sbomUploadRoutes } from './routes/products.ts';
@@ -121,6 +122,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(caseStateRoutes(ctx), { prefix: '/api/v1' });
   await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(tentRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(cordRoutes(ctx), { prefix: '/api/v1' });
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(productRoutes(ctx), { prefix: '/api/v1' });
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });
