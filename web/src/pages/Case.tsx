@@ -25,6 +25,7 @@ import {
   useLoad,
   useSession,
 } from '../ui.tsx';
+import { CordsSection } from './Cords.tsx';
 import { BriefingSection, NdaGate, type NdaRequired, TentsSection } from './Tents.tsx';
 
 interface Participant {
@@ -202,6 +203,7 @@ export function CasePage({ id }: { id: string }) {
         {c.communityId ? <a href="#tents">{coordinator ? 'Tents' : 'My tents'}</a> : null}
         <a href="#briefing">Briefing</a>
         <a href="#embargo">Embargo</a>
+        <a href="#cords">Parachute cords</a>
         <a href="#vulnerabilities">Vulnerabilities and statements</a>
         <a href="#messages">Messages</a>
         <a href="#artifacts">Artifacts</a>
@@ -223,6 +225,7 @@ export function CasePage({ id }: { id: string }) {
         ) : null}
         <BriefingSection caseId={c.id} />
         <EmbargoSection {...ctx} />
+        <CordsSection caseId={c.id} coordinator={coordinator} tick={tick} onChange={refreshAll} />
         <VulnerabilitiesSection {...ctx} />
         <MessagesSection {...ctx} />
         <ArtifactsSection {...ctx} />
@@ -1034,7 +1037,7 @@ function TimelineSection({ c, tick }: Ctx) {
       <ol className="timeline">
         {(tl.data ?? []).map((t) => (
           <li key={t.id}>
-            <Time iso={t.at} /> — {t.summary}
+            <Time iso={t.at} /> — {t.kind === 'cord.fired' ? <Badge kind="bad">cord pulled</Badge> : null} {t.summary}
           </li>
         ))}
       </ol>
