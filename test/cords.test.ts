@@ -14,7 +14,7 @@ import { kevSignal, parseKevText } from '../src/formats/kev.ts';
 import { jobId } from '../src/jobs/pgboss-queue.ts';
 import { caseInvitation } from '../src/mail/templates.ts';
 import { CORD_SIGNAL_JOB, processStoredSignal, RELEASE_JOB, storeSignal } from '../src/services/cords.ts';
-import { makeUser, signIn, startTestVillage, type TestVillage } from './support/app.ts';
+import { makeOrg, makeUser, signIn, startTestVillage, type TestVillage } from './support/app.ts';
 import { Api, invite, openCase, type Party, partyWithAdmin } from './support/cases.ts';
 import { waitFor } from './support/smtp-sink.ts';
 
@@ -430,6 +430,45 @@ describe('firing', () => {
     expect((await caseRow(c.id)).em_state).toBe('A');
     await op.delete(`/api/v1/feeds/${feed.id}`, {});
   }, 30_000);
+
+  it('an open-next-tent cord opens the closed tent due next', async () => {
+    const c = await embargoedCase('Tented');
+    const late = await makeOrg(v, 'cords-late');
+    const tent = (id: string, orgIds: string[], opens: Record<string, unknown>) => ({
+      id,
+      name: id,
+      members: { orgIds, tiers: [] },
+      opens,
+      tlpCeiling: 'AMBER',
+      artifacts: 'all',
+    });
+    await coord.api.put(`/api/v1/cases/${c.id}/tents`, {
+      tents: [
+        tent('vendors', [vendor.orgId, vendor2.orgId], { kind: 'immediately' }),
+        tent('later', [late.id], { kind: 'relative', offsetDays: -3 }),
+        tent('last', [late.id], { kind: 'relative', offsetDays: 0 }),
+      ],
+    });
+    const set = await coord.api.put<CordsOut>(`/api/v1/cases/${c.id}/cords`, {
+      cords: [{ id: 'leak', kind: 'leak-detected', action: 'open-next-tent' }],
+    });
+    for (const who of [vendor, vendor2]) await who.api.post(`/api/v1/cases/${c.id}/cords/ack`, { setHash: set.setHash });
+    const out = await vendor2.api.post<{ fired: unknown[] }>(
+      `/api/v1/cases/${c.id}/signals`,
+      { kind: 'leak-detected', evidence: { text: 'The advisory draft is on a paste site.' } },
+      201,
+    );
+    expect(out.fired).toEqual([{ cordId: 'leak', did: 'open-next-tent' }]);
+    const tents = await v.db.selectFrom('case_tents').select(['tent_id', 'opened_at']).where('case_id', '=', c.id).execute();
+    expect(Object.fromEntries(tents.map((t) => [t.tent_id, t.opened_at !== null]))).toEqual({
+      vendors: true,
+      later: true,
+      last: false,
+    });
+    expect((await caseRow(c.id)).em_state).toBe('A');
+    const timeline = await coord.api.get<Array<{ kind: string; summary: string }>>(`/api/v1/cases/${c.id}/timeline`);
+    expect(timeline.find((t) => t.kind === 'cord.fired')?.summary).toContain('opened the next tent (later)');
+  });
 
   it('a crash in the middle of a firing neither loses nor duplicates it', async () => {
     const cve = 'CVE-2030-4242';
