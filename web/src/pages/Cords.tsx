@@ -193,9 +193,12 @@ export function CordsSection({
           </p>
           {v.acknowledgement.mine.required && !v.acknowledgement.mine.acknowledgedAt ? (
             <div className="notice" role="status">
-              <p>Your organization has not acknowledged the current cords. Read them, then acknowledge them.</p>
+              <p>
+                Your organization has not acknowledged the current cords. Read them, then confirm them: that is your
+                organization's acknowledgement.
+              </p>
               <button type="button" className="primary" disabled={act.busy} onClick={() => void acknowledge()}>
-                Acknowledge the cords
+                Confirm the cords for my organization
               </button>
             </div>
           ) : v.acknowledgement.mine.acknowledgedAt ? (
