@@ -105,10 +105,16 @@ describe('matchSignal', () => {
   });
 
   it('matches purls on package identity, ignoring version and qualifiers', () => {
-    const s = kev({ cveIds: [], purls: ['pkg:npm/left-pad@9.9.9?foo=bar', 'not a purl'] });
+    const s = kev({ cveIds: [], purls: ['pkg:npm/left-pad@1.2.0?foo=bar', 'not a purl'] });
     const fired = matchSignal(s, facts());
     expect(ids(fired)).toEqual(['a', 'kev']);
     expect(fired[0]?.reasons).toEqual([{ by: 'purl', value: 'pkg:npm/left-pad' }]);
+    // A version outside the case's vers range does not concern the case; the cord's own watch has no range.
+    expect(ids(matchSignal(kev({ cveIds: [], purls: ['pkg:npm/left-pad@9.9.9'] }), facts()))).toEqual(['kev']);
+    // Without a version, or with a free-text range, identity is enough.
+    expect(ids(matchSignal(kev({ cveIds: [], purls: ['pkg:npm/left-pad'] }), facts()))).toEqual(['a', 'kev']);
+    const freeText = facts({ affected: [{ purl: 'pkg:npm/left-pad', range: 'before 1.3' }] });
+    expect(ids(matchSignal(kev({ cveIds: [], purls: ['pkg:npm/left-pad@9.9.9'] }), freeText))).toEqual(['a', 'kev']);
     expect(matchSignal(kev({ cveIds: [], purls: ['pkg:npm/right-pad@1.0.0'] }), facts())).toEqual([]);
   });
 

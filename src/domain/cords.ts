@@ -24,6 +24,7 @@ import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { CveIdInput } from '../formats/cve-id.ts';
 import { normalizePurl } from '../formats/purl-normal.ts';
+import { parseVers, rangeMatcher } from '../formats/vers.ts';
 import type { EmState } from './vultron/em.ts';
 
 const DateLike = z.union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))]);
@@ -150,7 +151,7 @@ export function impliedCsEvent(signal: Pick<Signal, 'kind'>): 'X' | 'A' | null {
 
 export const AffectedPurlSchema = z.strictObject({
   purl: PurlInput,
-  /** A version range as stored with the case (vers or free text); matching ignores it. */
+  /** A version range as stored with the case (vers or free text): a vers range narrows versioned matches. */
   range: z.string().max(1000).optional(),
 });
 
@@ -210,8 +211,22 @@ export function containsKeyword(text: string, keyword: string): boolean {
 
 interface Terms {
   cveIds: readonly string[];
-  purls: readonly string[];
+  /** Packages; a `range` (vers) narrows a match to signal purls whose version it contains. */
+  purls: readonly { purl: string; range?: string | undefined }[];
   keywords: readonly string[];
+}
+
+/**
+ * Whether a version lies in a stored range. Fails towards matching: a free-text range or one that
+ * does not parse, or a version its ordering cannot compare, counts as inside.
+ */
+export function versionInRange(purlType: string, version: string, range: string): boolean {
+  if (!/^vers:/i.test(range.trim())) return true;
+  try {
+    return rangeMatcher(purlType, { kind: 'vers', vers: parseVers(range) })(version);
+  } catch {
+    return true;
+  }
 }
 
 /** Every term of `terms` the signal names; identical terms are reported once. */
@@ -227,10 +242,20 @@ function matchTerms(signal: Signal, terms: Terms): MatchReason[] {
   };
   const signalCves = new Set(signal.cveIds.map((c) => c.toUpperCase()));
   for (const c of terms.cveIds) if (signalCves.has(c.toUpperCase())) add({ by: 'cve', value: c.toUpperCase() });
-  const signalPkgs = new Set(signal.purls.map(packageIdentity).filter((p) => p !== null));
-  for (const p of terms.purls) {
-    const pkg = packageIdentity(p);
-    if (pkg && signalPkgs.has(pkg)) add({ by: 'purl', value: pkg });
+  const signalPkgs = signal.purls.flatMap((p) => {
+    try {
+      return [normalizePurl(p)];
+    } catch {
+      return [];
+    }
+  });
+  for (const t of terms.purls) {
+    const pkg = packageIdentity(t.purl);
+    if (!pkg) continue;
+    const hit = signalPkgs.some(
+      (sp) => sp.pkg === pkg && (!t.range || sp.version === null || versionInRange(sp.type, sp.version, t.range)),
+    );
+    if (hit) add({ by: 'purl', value: pkg });
   }
   for (const k of terms.keywords) if (containsKeyword(signal.text, k)) add({ by: 'keyword', value: k });
   return reasons;
@@ -239,7 +264,7 @@ function matchTerms(signal: Signal, terms: Terms): MatchReason[] {
 /** Why a signal concerns the case at all (empty: it does not). */
 export function signalConcernsCase(signal: Signal, facts: CaseFacts): MatchReason[] {
   if (signal.source.kind === 'person') return signal.source.caseId === facts.caseId ? [{ by: 'case' }] : [];
-  return matchTerms(signal, { cveIds: facts.cveIds, purls: facts.affected.map((a) => a.purl), keywords: facts.keywords });
+  return matchTerms(signal, { cveIds: facts.cveIds, purls: facts.affected, keywords: facts.keywords });
 }
 
 function watchesSource(feeds: readonly FeedRef[], source: SignalSource): boolean {
@@ -271,7 +296,7 @@ export function matchSignal(signal: Signal, facts: CaseFacts): FiredCord[] {
       if (signal.source.kind === 'person' || !watchesSource(cord.feeds, signal.source)) continue;
       const reasons = matchTerms(signal, {
         cveIds: [...cord.watch.cveIds, ...(cord.watch.caseTerms ? facts.cveIds : [])],
-        purls: [...cord.watch.purls, ...(cord.watch.caseTerms ? facts.affected.map((a) => a.purl) : [])],
+        purls: [...cord.watch.purls.map((purl) => ({ purl })), ...(cord.watch.caseTerms ? facts.affected : [])],
         keywords: [...cord.watch.keywords, ...(cord.watch.caseTerms ? facts.keywords : [])],
       });
       if (reasons.length > 0) fired.push({ cord, reasons });
