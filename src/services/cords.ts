@@ -423,6 +423,8 @@ export async function fireTx(ctx: AppContext, trx: Kysely<DB>, input: FireInput)
           .execute();
     }
   } else {
+    // Dates matter only while the embargo is in force: after a release nobody needs an alert.
+    if (!facts) return none;
     fired = dueDateCords(cc.cords, now, c.release_at);
   }
   if (fired.length === 0) return none;
@@ -655,6 +657,39 @@ export async function scheduleDateCords(ctx: AppContext, trx: Kysely<DB>, caseId
     if (!at) continue;
     await ctx.jobs.enqueue(trx, CORD_DATE_JOB, { caseId }, { key: `${caseId}:${cord.id}:${at.toISOString()}`, runAt: at });
   }
+}
+
+/**
+ * The safety net behind the date jobs (run by housekeeping): fires the date cords that are due in
+ * open, embargoed cases and have not fired, each case in its own transaction. Returns how many fired.
+ */
+export async function fireDueDateCords(ctx: AppContext): Promise<number> {
+  const now = ctx.clock.now();
+  const facts = await embargoedCaseFacts(ctx.db);
+  const release = new Map(
+    facts.length
+      ? (
+          await ctx.db
+            .selectFrom('cases')
+            .select(['id', 'release_at'])
+            .where(
+              'id',
+              'in',
+              facts.map((f) => f.caseId),
+            )
+            .execute()
+        ).map((r) => [r.id, r.release_at])
+      : [],
+  );
+  let n = 0;
+  for (const f of facts) {
+    if (dueDateCords(f.cords, now, release.get(f.caseId) ?? null).length === 0) continue;
+    const d = await ctx.db
+      .transaction()
+      .execute((trx) => fireTx(ctx, trx, { caseId: f.caseId, signal: null, signalRowId: null, meta: null }));
+    n += d.records.length;
+  }
+  return n;
 }
 
 export function registerCordJobs(ctx: AppContext): void {
