@@ -37,7 +37,7 @@ interface CordsOut {
   acknowledgement: {
     mine: { required: boolean; acknowledgedAt: string | null };
     complete: boolean;
-    pendingCount: number;
+    pendingCount: number | null;
     organizations: Array<{ orgId: string; acknowledgedAt: string | null }> | null;
   };
   firings: Array<{ cordId: string; did: string; note: string | null; signal: { kind: string; source: string } | null }>;
@@ -181,6 +181,7 @@ describe('cords and their acknowledgement', () => {
     expect(set.isDefault).toBe(false);
     expect(set.setHash).not.toBe(mine.setHash);
     expect(set.acknowledgement).toMatchObject({ mine: { required: true }, complete: false, pendingCount: 1 });
+    expect((await coord.api.get<CordsOut>(`/api/v1/cases/${c.id}/cords`)).acknowledgement.organizations).toHaveLength(2);
     // The vendor's acknowledgement was for the old set; acknowledging a stale set is a conflict.
     const after = await vendor.api.get<CordsOut>(`/api/v1/cases/${c.id}/cords`);
     expect(after.acknowledgement.mine.acknowledgedAt).toBeNull();

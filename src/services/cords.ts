@@ -136,7 +136,8 @@ export interface CordsView extends CaseCords {
     /** Whether the caller's organization acknowledged this exact cord set, and when. */
     mine: { required: boolean; acknowledgedAt: Date | null };
     complete: boolean;
-    pendingCount: number;
+    /** How many have not: for the coordinator only (a participant does not learn how many are in the case). */
+    pendingCount: number | null;
     /** Who acknowledged: for the coordinator only (who else is in the case is not a participant's business). */
     organizations: Array<{ orgId: string; name: string; acknowledgedAt: Date | null }> | null;
   };
@@ -168,7 +169,7 @@ export async function cordsView(ctx: AppContext, actor: UserActor, rel: CaseRela
     acknowledgement: {
       mine: { required: required.some((r) => r.orgId === actor.orgId), acknowledgedAt: current.get(actor.orgId) ?? null },
       complete: agreement.complete,
-      pendingCount: agreement.pending.length,
+      pendingCount: coordinating ? agreement.pending.length : null,
       organizations: coordinating ? required.map((r) => ({ ...r, acknowledgedAt: current.get(r.orgId) ?? null })) : null,
     },
     firings: firings.map((f) => ({

@@ -66,7 +66,7 @@ const CordsOut = z.object({
   acknowledgement: z.object({
     mine: z.object({ required: z.boolean(), acknowledgedAt: Timestamp.nullable() }),
     complete: z.boolean(),
-    pendingCount: z.number().int(),
+    pendingCount: z.number().int().nullable().describe('How many have not acknowledged: the coordinator only'),
     organizations: z
       .array(z.object({ orgId: z.string(), name: z.string(), acknowledgedAt: Timestamp.nullable() }))
       .nullable()

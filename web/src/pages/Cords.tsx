@@ -27,7 +27,7 @@ interface CordsView {
   acknowledgement: {
     mine: { required: boolean; acknowledgedAt: string | null };
     complete: boolean;
-    pendingCount: number;
+    pendingCount: number | null;
     organizations: Array<{ orgId: string; name: string; acknowledgedAt: string | null }> | null;
   };
   firings: Array<{
@@ -189,7 +189,7 @@ export function CordsSection({
             {v.isDefault ? 'These are the default cords.' : null}{' '}
             {v.acknowledgement.complete
               ? 'Every participant has acknowledged them.'
-              : `${v.acknowledgement.pendingCount} organization(s) have not acknowledged them yet: until they do, a cord that would end the embargo only alerts.`}
+              : `${v.acknowledgement.pendingCount === null ? 'Not every organization has' : `${v.acknowledgement.pendingCount} organization(s) have not`} acknowledged them yet: until they all do, a cord that would end the embargo only alerts.`}
           </p>
           {v.acknowledgement.mine.required && !v.acknowledgement.mine.acknowledgedAt ? (
             <div className="notice" role="status">
