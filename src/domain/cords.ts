@@ -4,7 +4,8 @@
 //
 // A Signal is something that may pull a cord: a participant's report (with evidence) or an entry
 // from a feed Village polls (CISA KEV, OSV, RSS/Atom). Signals are matched to a case by CVE id,
-// package identity (purl without version) and whole-word keywords; a person's signal belongs to
+// package identity (purl without version; a versioned purl must lie in the case's vers range, when
+// it has one) and whole-word keywords; a person's signal belongs to
 // the case it was reported in.
 //
 // Rules kept here:
