@@ -159,9 +159,9 @@ describe('cords and their acknowledgement', () => {
     expect(mine.acknowledgement).toMatchObject({
       mine: { required: true, acknowledgedAt: null },
       complete: false,
-      pendingCount: 2,
+      pendingCount: null,
     });
-    // A participant does not learn who else is in the case.
+    // A participant learns neither who else is in the case nor how many.
     expect(mine.acknowledgement.organizations).toBeNull();
     await vendor.api.post(`/api/v1/cases/${c.id}/cords/ack`, { setHash: mine.setHash });
     const seen = await coord.api.get<CordsOut>(`/api/v1/cases/${c.id}/cords`);
