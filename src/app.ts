@@ -14,6 +14,8 @@ import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
 import { registerAuditCheckpoints, scheduleCheckpoint } from './services/audit-checkpoints.ts';
+import { registerCordJobs } from './services/cords.ts';
+import { registerFeedJobs, syncEnvFeeds } from './services/feeds.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
 import { registerReleaseJobs } from './services/release.ts';
 import { registerTentJobs } from './services/tents.ts';
@@ -75,8 +77,11 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         registerSbomMatch(ctx);
         registerWebhookJobs(ctx);
         registerAuditCheckpoints(ctx);
+        registerCordJobs(ctx);
+        registerFeedJobs(ctx);
         await jobs.start();
         await scheduleCheckpoint(ctx);
+        if (config.feeds) await syncEnvFeeds(ctx, config.feeds);
         return { ctx, jobs, mail };
       } finally {
         await releaseStartupLock();

@@ -1,6 +1,7 @@
 // Configuration comes only from environment variables; each is documented in the README.
 import path from 'node:path';
 import { z } from 'zod';
+import { EnvFeedsSchema, type FeedInput } from './domain/feed-config.ts';
 
 const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 
@@ -82,6 +83,19 @@ const ConfigSchema = z.object({
   VILLAGE_CVE_API_ORG: z.string().min(1).max(128).optional(),
   VILLAGE_CVE_API_USER: z.string().min(1).max(320).optional(),
   VILLAGE_CVE_API_KEY: z.string().min(1).max(1024).optional(),
+  // Feeds polled for parachute-cord signals: a JSON array of {kind, name, url?, path?, intervalSeconds?, keywords?}.
+  VILLAGE_FEEDS: z
+    .string()
+    .transform((v, tx) => {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        tx.addIssue({ code: 'custom', message: 'must be a JSON array of feeds' });
+        return z.NEVER;
+      }
+    })
+    .pipe(EnvFeedsSchema)
+    .optional(),
 });
 
 export type Config = {
@@ -129,6 +143,8 @@ export type Config = {
   };
   /** CVE Services credentials; undefined: the integration is disabled. */
   cveServices: { baseUrl: string; org: string; user: string; apiKey: string } | undefined;
+  /** Feeds configured from the environment (VILLAGE_FEEDS); undefined: the environment names none. */
+  feeds: FeedInput[] | undefined;
 };
 
 export class ConfigError extends Error {}
@@ -193,5 +209,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             apiKey: e.VILLAGE_CVE_API_KEY,
           }
         : undefined,
+    feeds: e.VILLAGE_FEEDS,
   };
 }

@@ -20,6 +20,8 @@ import { UI_CSP, UI_ROUTES } from '../src/http/web.ts';
 import { createCheckpoint } from '../src/services/audit-checkpoints.ts';
 import { addParticipant } from '../src/services/cases.ts';
 import { createCommunity, publishNda } from '../src/services/communities.ts';
+import { loadCords } from '../src/services/cords.ts';
+import { createFeed } from '../src/services/feeds.ts';
 import { submitReport, transitionReport } from '../src/services/reports.ts';
 import { createProduct } from '../src/services/sboms.ts';
 import { createSession } from '../src/services/sessions.ts';
@@ -112,6 +114,20 @@ async function callerFor(role: Role, twin: boolean): Promise<Caller> {
 }
 
 // --- helpers that prepare state for a row --------------------------------------------------------
+
+/** A disabled feed for a row to change, poll or remove. */
+async function aFeed(): Promise<string> {
+  return (
+    await createFeed(v.ctx, setupMeta, {
+      kind: 'osv',
+      name: `feed ${randomUUID()}`,
+      path: '/nonexistent/osv.json',
+      intervalSeconds: 3600,
+      keywords: [],
+      enabled: false,
+    })
+  ).id;
+}
 
 async function resetTotp(userId: string): Promise<void> {
   await v.db
@@ -810,6 +826,68 @@ const ROWS: Row[] = [
           .execute();
       return { url: `/api/v1/cases/${id}/tents/${tentId}/open`, body: { reason: `asked by ${c.role}` } };
     },
+  },
+
+  // Parachute cords: read by those in the case, set by the coordinator, acknowledged and
+  // signalled by every participant. Feeds: the operator's.
+  //                                                                anon aMem aAdm bAdm  op  tAll tNone
+  { method: 'GET', route: '/api/v1/cases/:id/cords', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  {
+    method: 'PUT',
+    route: '/api/v1/cases/:id/cords',
+    target: 'case',
+    expect: by(401, 403, 403, 404, 200, 403, 403),
+    build: () => ({
+      body: {
+        cords: [
+          { id: 'exploit-public', kind: 'exploit-public', action: 'release-now' },
+          { id: 'leak', kind: 'leak-detected', action: 'alert' },
+        ],
+        keywords: ['access matrix'],
+      },
+    }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/cords/ack',
+    target: 'case',
+    expect: by(401, 200, 200, 404, 200, 200, 403),
+    build: async (_c, id) => ({ body: { setHash: (await loadCords(v.db, id)).hash } }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/signals',
+    target: 'case',
+    expect: by(401, 201, 201, 404, 201, 201, 403),
+    build: (c) => ({ body: { kind: 'leak-detected', evidence: { text: `seen by ${c.role}` } } }),
+  },
+  { method: 'GET', route: '/api/v1/feeds', expect: by(401, 403, 403, 403, 200, 403, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/feeds',
+    expect: by(401, 403, 403, 403, 201, 403, 403),
+    build: (c) => ({ body: { kind: 'kev', name: `KEV of ${c.role}`, path: '/nonexistent/kev.json', enabled: false } }),
+  },
+  {
+    method: 'PUT',
+    route: '/api/v1/feeds/:id',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: async (c) => ({
+      url: `/api/v1/feeds/${await aFeed()}`,
+      body: { kind: 'osv', name: `OSV as changed by ${c.role}`, path: '/nonexistent/osv.json', enabled: false },
+    }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/v1/feeds/:id',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: async () => ({ url: `/api/v1/feeds/${await aFeed()}`, body: {} }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/feeds/:id/poll',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: async () => ({ url: `/api/v1/feeds/${await aFeed()}/poll`, body: {} }),
   },
 
   // Communities: names and rules are open to every signed-in caller; members see members; stewards

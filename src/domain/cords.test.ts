@@ -105,10 +105,16 @@ describe('matchSignal', () => {
   });
 
   it('matches purls on package identity, ignoring version and qualifiers', () => {
-    const s = kev({ cveIds: [], purls: ['pkg:npm/left-pad@9.9.9?foo=bar', 'not a purl'] });
+    const s = kev({ cveIds: [], purls: ['pkg:npm/left-pad@1.2.0?foo=bar', 'not a purl'] });
     const fired = matchSignal(s, facts());
     expect(ids(fired)).toEqual(['a', 'kev']);
     expect(fired[0]?.reasons).toEqual([{ by: 'purl', value: 'pkg:npm/left-pad' }]);
+    // A version outside the case's vers range does not concern the case; the cord's own watch has no range.
+    expect(ids(matchSignal(kev({ cveIds: [], purls: ['pkg:npm/left-pad@9.9.9'] }), facts()))).toEqual(['kev']);
+    // Without a version, or with a free-text range, identity is enough.
+    expect(ids(matchSignal(kev({ cveIds: [], purls: ['pkg:npm/left-pad'] }), facts()))).toEqual(['a', 'kev']);
+    const freeText = facts({ affected: [{ purl: 'pkg:npm/left-pad', range: 'before 1.3' }] });
+    expect(ids(matchSignal(kev({ cveIds: [], purls: ['pkg:npm/left-pad@9.9.9'] }), freeText))).toEqual(['a', 'kev']);
     expect(matchSignal(kev({ cveIds: [], purls: ['pkg:npm/right-pad@1.0.0'] }), facts())).toEqual([]);
   });
 
@@ -273,4 +279,40 @@ describe('properties', () => {
 it('packageIdentity drops version, qualifiers and subpath', () => {
   expect(packageIdentity('pkg:maven/org.apache/commons@1.0?type=jar#sub')).toBe('pkg:maven/org.apache/commons');
   expect(packageIdentity('nope')).toBeNull();
+});
+
+describe('release-date cords and case terms', () => {
+  it('a release-date cord is due at the release date, and never without one', () => {
+    const c = cord({ id: 'rd', kind: 'date-reached', action: 'release-now', at: 'release-date' });
+    const release = new Date('2026-05-01T00:00:00Z');
+    expect(dueDateCords([c], new Date('2026-06-01T00:00:00Z'))).toEqual([]);
+    expect(dueDateCords([c], new Date('2026-04-30T00:00:00Z'), release)).toEqual([]);
+    expect(dueDateCords([c], release, release)).toEqual([{ cord: c, reasons: [{ by: 'date', at: release }] }]);
+    // Moving the release date does not change what was agreed.
+    expect(cordSetHash([c])).toBe(cordSetHash([cord({ ...c })]));
+  });
+
+  it('a watch of the case terms matches the case CVE ids, packages and keywords', () => {
+    const c = cord({ id: 'ct', kind: 'feed-match', action: 'alert', watch: { caseTerms: true }, feeds: [{ source: 'kev' }] });
+    expect(() =>
+      cord({ id: 'e', kind: 'feed-match', action: 'alert', watch: { caseTerms: false }, feeds: [{ source: 'kev' }] }),
+    ).toThrow(/term/);
+    const f = facts({ cords: [c] });
+    expect(matchSignal(kev({ kind: 'mention' }), f)[0]?.reasons).toEqual([{ by: 'cve', value: 'CVE-2026-1234' }]);
+    expect(matchSignal(kev({ kind: 'mention', cveIds: [], text: 'the Frobnicator' }), f)[0]?.reasons).toEqual([
+      { by: 'keyword', value: 'frobnicator' },
+    ]);
+    expect(matchSignal(kev({ kind: 'mention', cveIds: ['CVE-2026-9999'] }), f)).toEqual([]);
+    expect(cordSetHash([c])).not.toBe(
+      cordSetHash([
+        cord({
+          id: 'ct',
+          kind: 'feed-match',
+          action: 'alert',
+          watch: { caseTerms: true, cveIds: ['CVE-2026-1111'] },
+          feeds: [{ source: 'kev' }],
+        }),
+      ]),
+    );
+  });
 });

@@ -4,7 +4,8 @@
 //
 // A Signal is something that may pull a cord: a participant's report (with evidence) or an entry
 // from a feed Village polls (CISA KEV, OSV, RSS/Atom). Signals are matched to a case by CVE id,
-// package identity (purl without version) and whole-word keywords; a person's signal belongs to
+// package identity (purl without version; a versioned purl must lie in the case's vers range, when
+// it has one) and whole-word keywords; a person's signal belongs to
 // the case it was reported in.
 //
 // Rules kept here:
@@ -24,6 +25,7 @@ import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { CveIdInput } from '../formats/cve-id.ts';
 import { normalizePurl } from '../formats/purl-normal.ts';
+import { parseVers, rangeMatcher } from '../formats/vers.ts';
 import type { EmState } from './vultron/em.ts';
 
 const DateLike = z.union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))]);
@@ -58,9 +60,16 @@ export const WatchSchema = z
     cveIds: z.array(CveIdInput).max(100).default([]),
     purls: z.array(PurlInput).max(100).default([]),
     keywords: z.array(Keyword).max(100).default([]),
+    /** Also watch the case's own terms: its CVE ids, affected packages and keywords, as they are when a signal comes. */
+    caseTerms: z.boolean().default(false),
   })
-  .refine((w) => w.cveIds.length + w.purls.length + w.keywords.length > 0, { message: 'a watch needs at least one term' });
+  .refine((w) => w.caseTerms || w.cveIds.length + w.purls.length + w.keywords.length > 0, {
+    message: 'a watch needs at least one term',
+  });
 export type Watch = z.output<typeof WatchSchema>;
+
+/** A date-reached cord's `at` that follows the embargo's agreed release date. */
+export const RELEASE_DATE = 'release-date';
 
 const cordBase = { id: Id, action: z.enum(CORD_ACTIONS) };
 
@@ -74,7 +83,12 @@ export const CordSchema = z.discriminatedUnion('kind', [
     watch: WatchSchema,
     feeds: z.array(FeedRefSchema).min(1).max(50),
   }),
-  z.strictObject({ ...cordBase, kind: z.literal('date-reached'), at: DateLike }),
+  z.strictObject({
+    ...cordBase,
+    kind: z.literal('date-reached'),
+    /** An instant, or 'release-date': the embargo's release date, wherever it moves. */
+    at: z.union([z.literal(RELEASE_DATE), DateLike]),
+  }),
 ]);
 export type Cord = z.output<typeof CordSchema>;
 
@@ -138,7 +152,7 @@ export function impliedCsEvent(signal: Pick<Signal, 'kind'>): 'X' | 'A' | null {
 
 export const AffectedPurlSchema = z.strictObject({
   purl: PurlInput,
-  /** A version range as stored with the case (vers or free text); matching ignores it. */
+  /** A version range as stored with the case (vers or free text): a vers range narrows versioned matches. */
   range: z.string().max(1000).optional(),
 });
 
@@ -198,8 +212,22 @@ export function containsKeyword(text: string, keyword: string): boolean {
 
 interface Terms {
   cveIds: readonly string[];
-  purls: readonly string[];
+  /** Packages; a `range` (vers) narrows a match to signal purls whose version it contains. */
+  purls: readonly { purl: string; range?: string | undefined }[];
   keywords: readonly string[];
+}
+
+/**
+ * Whether a version lies in a stored range. Fails towards matching: a free-text range or one that
+ * does not parse, or a version its ordering cannot compare, counts as inside.
+ */
+export function versionInRange(purlType: string, version: string, range: string): boolean {
+  if (!/^vers:/i.test(range.trim())) return true;
+  try {
+    return rangeMatcher(purlType, { kind: 'vers', vers: parseVers(range) })(version);
+  } catch {
+    return true;
+  }
 }
 
 /** Every term of `terms` the signal names; identical terms are reported once. */
@@ -215,10 +243,20 @@ function matchTerms(signal: Signal, terms: Terms): MatchReason[] {
   };
   const signalCves = new Set(signal.cveIds.map((c) => c.toUpperCase()));
   for (const c of terms.cveIds) if (signalCves.has(c.toUpperCase())) add({ by: 'cve', value: c.toUpperCase() });
-  const signalPkgs = new Set(signal.purls.map(packageIdentity).filter((p) => p !== null));
-  for (const p of terms.purls) {
-    const pkg = packageIdentity(p);
-    if (pkg && signalPkgs.has(pkg)) add({ by: 'purl', value: pkg });
+  const signalPkgs = signal.purls.flatMap((p) => {
+    try {
+      return [normalizePurl(p)];
+    } catch {
+      return [];
+    }
+  });
+  for (const t of terms.purls) {
+    const pkg = packageIdentity(t.purl);
+    if (!pkg) continue;
+    const hit = signalPkgs.some(
+      (sp) => sp.pkg === pkg && (!t.range || sp.version === null || versionInRange(sp.type, sp.version, t.range)),
+    );
+    if (hit) add({ by: 'purl', value: pkg });
   }
   for (const k of terms.keywords) if (containsKeyword(signal.text, k)) add({ by: 'keyword', value: k });
   return reasons;
@@ -227,7 +265,7 @@ function matchTerms(signal: Signal, terms: Terms): MatchReason[] {
 /** Why a signal concerns the case at all (empty: it does not). */
 export function signalConcernsCase(signal: Signal, facts: CaseFacts): MatchReason[] {
   if (signal.source.kind === 'person') return signal.source.caseId === facts.caseId ? [{ by: 'case' }] : [];
-  return matchTerms(signal, { cveIds: facts.cveIds, purls: facts.affected.map((a) => a.purl), keywords: facts.keywords });
+  return matchTerms(signal, { cveIds: facts.cveIds, purls: facts.affected, keywords: facts.keywords });
 }
 
 function watchesSource(feeds: readonly FeedRef[], source: SignalSource): boolean {
@@ -257,7 +295,11 @@ export function matchSignal(signal: Signal, facts: CaseFacts): FiredCord[] {
   for (const cord of facts.cords) {
     if (cord.kind === 'feed-match') {
       if (signal.source.kind === 'person' || !watchesSource(cord.feeds, signal.source)) continue;
-      const reasons = matchTerms(signal, cord.watch);
+      const reasons = matchTerms(signal, {
+        cveIds: [...cord.watch.cveIds, ...(cord.watch.caseTerms ? facts.cveIds : [])],
+        purls: [...cord.watch.purls.map((purl) => ({ purl })), ...(cord.watch.caseTerms ? facts.affected : [])],
+        keywords: [...cord.watch.keywords, ...(cord.watch.caseTerms ? facts.keywords : [])],
+      });
       if (reasons.length > 0) fired.push({ cord, reasons });
     } else if (cord.kind !== 'date-reached' && cord.kind === signal.kind) {
       concerns ??= signalConcernsCase(signal, facts);
@@ -267,11 +309,18 @@ export function matchSignal(signal: Signal, facts: CaseFacts): FiredCord[] {
   return fired;
 }
 
-/** The date-reached cords whose instant is at or before `now`. */
-export function dueDateCords(cords: readonly Cord[], now: Date): FiredCord[] {
-  return cords.flatMap((cord) =>
-    cord.kind === 'date-reached' && cord.at.getTime() <= now.getTime() ? [{ cord, reasons: [{ by: 'date', at: cord.at }] }] : [],
-  );
+/** The instant a date-reached cord is due: its own date, or the release date (null: none agreed). */
+export function cordDueAt(cord: Extract<Cord, { kind: 'date-reached' }>, releaseAt: Date | null): Date | null {
+  return cord.at === RELEASE_DATE ? releaseAt : cord.at;
+}
+
+/** The date-reached cords whose instant is at or before `now` (release-date cords need `releaseAt`). */
+export function dueDateCords(cords: readonly Cord[], now: Date, releaseAt: Date | null = null): FiredCord[] {
+  return cords.flatMap((cord) => {
+    if (cord.kind !== 'date-reached') return [];
+    const at = cordDueAt(cord, releaseAt);
+    return at && at.getTime() <= now.getTime() ? [{ cord, reasons: [{ by: 'date' as const, at }] }] : [];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,13 +402,14 @@ function canonicalCord(c: Cord): unknown {
           cveIds: sorted(c.watch.cveIds.map((x) => x.toUpperCase())),
           purls: sorted(c.watch.purls.map((p) => normalizePurl(p).full)),
           keywords: sorted(c.watch.keywords.map((k) => k.trim().toLowerCase())),
+          caseTerms: c.watch.caseTerms,
         },
         feeds: [...c.feeds]
           .map((f) => canonicalize(f.source === 'rss' ? { source: 'rss', url: new URL(f.url).href } : f) ?? '')
           .sort(),
       };
     case 'date-reached':
-      return { ...c, at: c.at.toISOString() };
+      return { ...c, at: c.at === RELEASE_DATE ? RELEASE_DATE : c.at.toISOString() };
     default:
       return c;
   }

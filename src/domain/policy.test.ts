@@ -72,6 +72,10 @@ const ACTIONS = [
   'webhook.org',
   'case.release',
   'case.trace',
+  'case.cords',
+  'case.cords.ack',
+  'case.signal',
+  'feed.manage',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -118,6 +122,10 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'webhook.org': 'org:write',
   'case.release': 'cases:write',
   'case.trace': 'cases:write',
+  'case.cords': 'cases:write',
+  'case.cords.ack': 'cases:write',
+  'case.signal': 'cases:write',
+  'feed.manage': 'instance:admin',
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -220,6 +228,7 @@ const ORG_TABLE: Partial<Record<Action, { own: [Outcome, Outcome, Outcome]; othe
   'audit.verify': { own: [F, F, A], other: [F, F, A] },
   // Signed checkpoints hold counts and hashes only: every signed-in user.
   'audit.checkpoints': { own: [A, A, A], other: [A, A, A] },
+  'feed.manage': { own: [F, F, A], other: [F, F, A] },
   // Products and SBOMs: every member of the organization, and operators.
   'product.read': { own: [A, A, A], other: [H, H, A] },
   'product.write': { own: [A, A, A], other: [H, H, A] },
@@ -300,7 +309,20 @@ const coordCases: SessionCase[] = Object.entries(COORD_TABLE).flatMap(([a, row])
 });
 
 // 3. A case, by the actor organization's standing in it.
-const CASE_ACTIONS = ['case.read', 'case.manage', 'case.participate', 'case.state', 'case.statement', 'case.affected'] as const;
+const CASE_ACTIONS = [
+  'case.read',
+  'case.manage',
+  'case.participate',
+  'case.state',
+  'case.statement',
+  'case.affected',
+  // Parachute cords: set like manage; acknowledged and signalled like participate.
+  'case.cords',
+  'case.cords.ack',
+  'case.signal',
+] as const;
+/** The cord columns follow manage and participate. */
+const withCords = (e: readonly Outcome[]): Outcome[] => [...e, e[1] as Outcome, e[2] as Outcome, e[2] as Outcome];
 const participant = (orgId: string, role: ParticipantRole, removed = false, tlpCeiling: Tlp = 'AMBER') => ({
   orgId,
   role,
@@ -394,7 +416,7 @@ const gatedCases: SessionCase[] = (
       actor,
       action,
       resource: { type: 'case', relation } as Resource,
-      expected: expect[i] as Outcome,
+      expected: withCords(expect)[i] as Outcome,
     })),
   ),
 );
@@ -473,7 +495,7 @@ const caseCases: SessionCase[] = (
       actor,
       action,
       resource: { type: 'case', relation } as Resource,
-      expected: expect[i] as Outcome,
+      expected: withCords(expect)[i] as Outcome,
     })),
   ),
 );

@@ -127,7 +127,13 @@ export type Action =
   // Release: the coordinator starts it and previews what it will publish
   | 'case.release'
   // Leak tracing: naming the organization an excerpt came from is for the coordinator and operators
-  | 'case.trace';
+  | 'case.trace'
+  // Parachute cords: the coordinator sets them, every participant acknowledges them and reports signals
+  | 'case.cords'
+  | 'case.cords.ack'
+  | 'case.signal'
+  // Feeds polled for signals: the operator's
+  | 'feed.manage';
 
 /**
  * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
@@ -184,6 +190,10 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'webhook.org': 'org:write',
   'case.release': 'cases:write',
   'case.trace': 'cases:write',
+  'case.cords': 'cases:write',
+  'case.cords.ack': 'cases:write',
+  'case.signal': 'cases:write',
+  'feed.manage': 'instance:admin',
 };
 
 export { tlpWithin };
@@ -234,6 +244,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'org.create':
     case 'webhook.instance':
     case 'audit.verify':
+    case 'feed.manage':
       return op ? ALLOW : forbidden('operators only');
     case 'org.list':
       return ALLOW; // scoped by visibleOrganizations()
@@ -295,7 +306,10 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'case.state':
     case 'case.statement':
     case 'case.affected':
-    case 'case.release': {
+    case 'case.release':
+    case 'case.cords':
+    case 'case.cords.ack':
+    case 'case.signal': {
       if (resource.type !== 'case') return hidden('wrong resource');
       const rel = resource.relation;
       const coordinating = rel.coordinatorOrgId === actor.orgId;
@@ -316,7 +330,10 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
           nda: gate.ndaPending,
         };
       }
-      if (action === 'case.read' || action === 'case.participate') return ALLOW;
+      // Everyone in the case acknowledges the cords and may report a signal that pulls one.
+      if (action === 'case.read' || action === 'case.participate' || action === 'case.cords.ack' || action === 'case.signal')
+        return ALLOW;
+      if (action === 'case.cords') return coordinating ? ALLOW : forbidden('the case coordinator sets the parachute cords');
       // Who ships an affected version is the coordinator's alone: participants learn nothing from it.
       if (action === 'case.affected') return coordinating ? ALLOW : forbidden('the case coordinator only');
       if (action === 'case.manage' || action === 'case.release')

@@ -16,6 +16,7 @@ import { authRoutes } from './routes/auth.ts';
 import { caseStateRoutes } from './routes/case-state.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { communityRoutes } from './routes/communities.ts';
+import { cordRoutes } from './routes/cords.ts';
 import { cveServicesRoutes } from './routes/cve-services.ts';
 import { healthRoutes } from './routes/health.ts';
 import { leakTracingRoutes } from './routes/leak-tracing.ts';
@@ -130,6 +131,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(tentRoutes(ctx), { prefix: '/api/v1' });
   await app.register(releaseRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(cordRoutes(ctx), { prefix: '/api/v1' });
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(productRoutes(ctx), { prefix: '/api/v1' });
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });

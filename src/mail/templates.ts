@@ -68,6 +68,10 @@ export function caseInvitation(site: Site, i: CaseInvitationInput): RenderedMail
       'decline the invitation:',
       '',
       `  ${caseUrl(site, i.caseId)}`,
+      '',
+      'The case carries parachute cords: events (an exploit made public, attacks seen in the wild,',
+      'a leak, a date) on which Village acts at once, up to ending the embargo. Please read them',
+      'there and acknowledge them for your organization.',
       footer(site, `You receive this as a member of ${oneLine(i.orgName)}.`),
     ].join('\n'),
   };
@@ -242,6 +246,9 @@ export function briefingNotice(site: Site, i: BriefingNoticeInput): RenderedMail
       'timeline so far and the release date. It is shared only inside Village; sign in to read it:',
       '',
       `  ${caseUrl(site, i.caseId)}/briefing`,
+      '',
+      'The case carries parachute cords (events on which Village acts at once, up to ending the',
+      'embargo): please read them on the case page and acknowledge them for your organization.',
       footer(site, `You receive this as a member of ${oneLine(i.orgName)}.`),
     ].join('\n'),
   };

@@ -16,6 +16,7 @@ import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
 import type { EmbargoEventsTable } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
+import { SYSTEM_META, scheduleDateCords } from './cords.ts';
 import { notifyCase } from './notify.ts';
 import { assertNotReleased } from './release-state.ts';
 import { rescheduleTents } from './tents.ts';
@@ -139,8 +140,27 @@ export async function actOnEmbargo(
   rel: CaseRelation,
   action: EmbargoAction,
 ): Promise<EmbargoView> {
+  return ctx.db
+    .transaction()
+    .execute((trx) => applyEmbargoAction(ctx, trx, meta, { orgId: actor.orgId, userId: actor.userId }, rel, action));
+}
+
+/**
+ * actOnEmbargo in the caller's transaction, for an organization acting in the case (the
+ * coordinator's organization when Village acts for it, as a parachute cord does, with no user).
+ * `notify: false` leaves telling the participants to the caller.
+ */
+export async function applyEmbargoAction(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  meta: RequestMeta | null,
+  actor: { orgId: string; userId: string | null },
+  rel: Pick<CaseRelation, 'caseId' | 'coordinatorOrgId'>,
+  action: EmbargoAction,
+  opts: { notify?: boolean } = {},
+): Promise<EmbargoView> {
   const now = ctx.clock.now();
-  return ctx.db.transaction().execute(async (trx) => {
+  {
     // Lock the case row: embargo events of one case are applied one at a time.
     await trx.selectFrom('cases').select('id').where('id', '=', rel.caseId).forUpdate().executeTakeFirstOrThrow();
     await assertNotReleased(trx, rel.caseId);
@@ -220,9 +240,10 @@ export async function actOnEmbargo(
       .execute();
     if ((before.releaseAt?.getTime() ?? null) !== (after.releaseAt?.getTime() ?? null)) {
       await rescheduleTents(ctx, trx, rel.caseId, before.releaseAt, after.releaseAt, now);
+      await scheduleDateCords(ctx, trx, rel.caseId);
     }
     const summary = `${SUMMARY[action.type]}${releaseAt ? ` (release ${releaseAt.toISOString()})` : ''}; embargo ${before.state} → ${after.state}`;
-    await addTimeline(trx, meta, {
+    await addTimeline(trx, meta && meta.actor.type === 'user' ? meta : null, {
       caseId: rel.caseId,
       at: now,
       kind: `embargo.${action.type}`,
@@ -235,8 +256,20 @@ export async function actOnEmbargo(
         notice: step.notice,
       },
     });
-    await auditCase(ctx, trx, meta, `embargo.${action.type}`, rel.caseId, { proposalId, from: before.state, to: after.state });
-    if (before.state !== after.state || action.type === 'propose') {
+    await auditCase(
+      ctx,
+      trx,
+      meta ?? SYSTEM_META,
+      `embargo.${action.type}`,
+      rel.caseId,
+      {
+        proposalId,
+        from: before.state,
+        to: after.state,
+      },
+      meta ? undefined : rel.coordinatorOrgId,
+    );
+    if (opts.notify !== false && (before.state !== after.state || action.type === 'propose')) {
       await notifyCase(ctx, trx, {
         caseId: rel.caseId,
         what: action.type === 'terminate' ? 'the embargo has ended' : 'the embargo negotiation has moved',
@@ -245,7 +278,7 @@ export async function actOnEmbargo(
       });
     }
     return after;
-  });
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
+import type { CordsDB } from './schema-cords.ts';
 import type { KeysDB } from './schema-keys.ts';
 import type { ReleaseDB } from './schema-release.ts';
 import type { SbomsDB } from './schema-sboms.ts';
@@ -195,7 +196,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB, TracingDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB, TracingDB, CordsDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;

@@ -26,6 +26,7 @@ import {
   useSession,
 } from '../ui.tsx';
 import { AffectedSection } from './Affected.tsx';
+import { CordsSection } from './Cords.tsx';
 import { BriefingSection, NdaGate, type NdaRequired, TentsSection } from './Tents.tsx';
 
 interface Participant {
@@ -203,6 +204,7 @@ export function CasePage({ id }: { id: string }) {
         {c.communityId ? <a href="#tents">{coordinator ? 'Tents' : 'My tents'}</a> : null}
         <a href="#briefing">Briefing</a>
         <a href="#embargo">Embargo</a>
+        <a href="#cords">Parachute cords</a>
         <a href="#vulnerabilities">Vulnerabilities and statements</a>
         {coordinator ? <a href="#affected">Who is affected</a> : null}
         <a href="#messages">Messages</a>
@@ -225,6 +227,7 @@ export function CasePage({ id }: { id: string }) {
         ) : null}
         <BriefingSection caseId={c.id} />
         <EmbargoSection {...ctx} />
+        <CordsSection caseId={c.id} coordinator={coordinator} tick={tick} onChange={refreshAll} />
         <VulnerabilitiesSection {...ctx} />
         {coordinator ? (
           <AffectedSection
@@ -1044,7 +1047,7 @@ function TimelineSection({ c, tick }: Ctx) {
       <ol className="timeline">
         {(tl.data ?? []).map((t) => (
           <li key={t.id}>
-            <Time iso={t.at} /> — {t.summary}
+            <Time iso={t.at} /> — {t.kind === 'cord.fired' ? <Badge kind="bad">cord pulled</Badge> : null} {t.summary}
           </li>
         ))}
       </ol>
