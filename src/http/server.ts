@@ -17,6 +17,7 @@ import { caseRoutes } from './routes/cases.ts';
 import { communityRoutes } from './routes/communities.ts';
 import { healthRoutes } from './routes/health.ts';
 import { orgRoutes } from './routes/organizations.ts';
+import { pgpKeyRoutes } from './routes/pgp-keys.ts';
 import { productRoutes, sbomUploadRoutes } from './routes/products.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { tentRoutes } from './routes/tents.ts';
@@ -124,5 +125,6 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(productRoutes(ctx), { prefix: '/api/v1' });
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(pgpKeyRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }

@@ -3,6 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
 import type { KeysDB } from './schema-keys.ts';
+import type { MailOutboxPgpColumns, PgpDB } from './schema-pgp.ts';
 import type { SbomsDB } from './schema-sboms.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -173,7 +174,7 @@ export interface InstanceMetaTable {
 export type MailState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 /** The mail outbox (0002_mail_outbox.sql); written by queueMail(), worked by the 'mail.send' job. */
-export interface MailOutboxTable {
+export interface MailOutboxTable extends MailOutboxPgpColumns {
   key: string;
   kind: string | null;
   message_id: string;
@@ -192,7 +193,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, PgpDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;
