@@ -3,18 +3,18 @@
 // permanent (the server refused this message for good: do not retry) and uncertain (the
 // connection was lost when the server may already have accepted it: a retry may duplicate).
 import nodemailer from 'nodemailer';
+import { bareAddress } from './pgp-mime.ts';
 
+/** One message, built whole (src/mail/protect.ts: PGP/MIME encrypted or signed). */
 export interface OutgoingMessage {
+  /** Envelope sender: "Name <a@b>" or a bare address (MAIL FROM gets the address). */
   from: string;
+  /** Envelope recipient: one bare address. */
   to: string;
-  subject: string;
-  text: string;
-  /** The Message-ID header, with angle brackets; stable across retries. */
+  /** The message's Message-ID header, with angle brackets; stable across retries. */
   messageId: string;
-  /** The Date header; stable across retries when given. */
-  date?: Date;
-  replyTo?: string | undefined;
-  headers?: Record<string, string>;
+  /** The whole RFC 5322 message (headers and body), CRLF line ends; sent as it is. */
+  raw: string;
 }
 
 export interface SendResult {
@@ -183,18 +183,12 @@ class SmtpMailer implements Mailer {
   async send(m: OutgoingMessage): Promise<SendResult> {
     try {
       const info = await this.getTransport().sendMail({
-        from: m.from,
-        to: m.to,
-        replyTo: m.replyTo,
-        subject: m.subject,
-        text: m.text,
-        messageId: m.messageId,
-        date: m.date,
-        headers: m.headers,
+        envelope: { from: bareAddress(m.from), to: [m.to] },
+        raw: m.raw,
         signal: AbortSignal.timeout(this.sendTimeoutMs),
       });
       return {
-        messageId: info.messageId,
+        messageId: m.messageId,
         response: clip(redactAddresses(String(info.response ?? ''))),
         serverMessageId: info.serverMessageId,
       };
