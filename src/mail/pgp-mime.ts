@@ -57,7 +57,7 @@ function encodedWords(s: string): string[] {
   };
   for (const ch of s) {
     const bytes = [...Buffer.from(ch, 'utf8')];
-    if (chunk.length + bytes.length > 45) flush(); // 45 bytes → 60 base64 characters + 12
+    if (chunk.length + bytes.length > 39) flush(); // 39 bytes → 52 base64 characters: words of 64
     chunk.push(...bytes);
   }
   flush();
