@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BENCHES = ['audit', 'start', 'login', 'tents', 'eject', 'affected', 'ingest'];
+const BENCHES = ['audit', 'start', 'login', 'tents', 'eject', 'affected', 'ingest', 'fanout'];
 const TIME_LIMIT_MS = 45 * 60_000; // per benchmark, a safety net only
 
 const args = process.argv.slice(2);
@@ -23,6 +23,7 @@ if (args.includes('--help') || args.includes('-h')) {
       '  login   POST /api/v1/auth/login (argon2id) requests per second at concurrency 2, 4, 8\n' +
       '  affected  who-is-affected p50/p99 over many advisories (with and without a path) vs a naive scan [--tier small|medium]\n' +
       '  ingest    ingest time per 1,000-component SBOM into a portfolio of the tier [--tier small|medium]\n' +
+      '  fanout    PGP/MIME encrypt + sign + SMTP of one notification per recipient vs raw OpenPGP.js [--recipients N]\n' +
       'DATABASE_URL=postgres://... also runs them on PostgreSQL (in a scratch database).\n',
   );
   process.exit(0);
