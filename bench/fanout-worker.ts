@@ -76,7 +76,8 @@ if (workerData.task === 'generate') {
     fingerprint: key.getFingerprint().toUpperCase(),
     to: `r${d.offset + i}@bench.example`,
   }));
-  const mailer = createSmtpMailer({ url: d.smtpUrl, maxConnections: 2 });
+  // One connection per message in flight: SMTP round trips overlap the encryption of others.
+  const mailer = createSmtpMailer({ url: d.smtpUrl, maxConnections: d.concurrency });
   const now = new Date();
   const textFor = async (r: (typeof recipients)[number]) =>
     await fingerprint(BASE_TEXT, { key: `case-message:42:${r.i}`, to: r.to, kind: 'case.message', tlp: 'AMBER' });

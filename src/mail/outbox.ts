@@ -13,8 +13,11 @@
 //  - a claim younger than the lease is left alone (another run may be mid-send).
 // SMTP 4xx and connection errors are retried by the job queue with backoff; a 5xx refusal of
 // the recipient or the message is final ('failed', no retry). Without VILLAGE_SMTP_URL mail is
-// disabled and jobs record 'skipped'. Logs carry keys, states and recipient domains only: never
-// addresses, subjects or bodies.
+// disabled and jobs record 'skipped'. At send time each message is protected with the keys as
+// they are then (src/mail/protect.ts): PGP/MIME encrypted to the recipient's key and signed by
+// the instance, or signed only (CLEAR/GREEN to a recipient without a key), or, for AMBER and
+// above without a key, withheld (a signed notice to sign in instead); the row records which.
+// Logs carry keys, states and recipient domains only: never addresses, subjects or bodies.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';

@@ -44,7 +44,6 @@ export function formatDate(d: Date): string {
   );
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for plain printable ASCII
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** RFC 2047 "B" encoded words of at most 75 characters, never splitting a character. */
