@@ -7,7 +7,7 @@
 // MIME, no SMTP) of the same texts to the same keys in the same run, on the same threads:
 //   ratio_vs_raw = raw_s / total_s   (1.0: no cost beyond raw encryption; target ≥ 0.5)
 // Recipient keys (Curve25519) are generated before timing and cached in .tmp/.
-//   npm run bench -- fanout [--recipients 10000] [--threads N] [--concurrency 8]
+//   npm run bench -- fanout [--recipients 10000] [--threads N] [--concurrency 16]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { emit, fmt, freePort, intOption, machine, out, ROOT, round } from './lib
 
 const N = intOption('recipients', 10_000);
 const THREADS = intOption('threads', Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
-const CONCURRENCY = intOption('concurrency', 8);
+const CONCURRENCY = intOption('concurrency', 16);
 const WORKER_URL = new URL('./fanout-worker.ts', import.meta.url).href;
 /** Worker threads do not inherit the tsx loader on Node 20: register it in each, then load the worker. */
 const WORKER = new URL(
