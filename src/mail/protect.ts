@@ -150,7 +150,13 @@ async function signed(
   return signedMessage(envelopeOf(mail, outerSubject), entity, armored, micalg, o.boundary ?? newBoundary());
 }
 
-export async function protectMail(mail: PlainMail, o: ProtectOptions): Promise<ProtectedMail> {
+/** Signature time: now, but never before the signing key was made (a clock set back, in tests or after a restore). */
+export function signingTime(key: PrivateKey, now: Date): Date {
+  return new Date(Math.max(now.getTime(), key.getCreationTime().getTime()));
+}
+
+export async function protectMail(mail: PlainMail, opts: ProtectOptions): Promise<ProtectedMail> {
+  const o = { ...opts, now: signingTime(opts.signingKey, opts.now) };
   const recipient: RecipientContext = { key: o.recipient.key, to: mail.to, kind: o.recipient.kind, tlp: mail.tlp };
   const transform = o.transform ?? identityTransform;
   if (o.recipientKey) {

@@ -5,6 +5,7 @@
 import * as openpgp from 'openpgp';
 import type { AppContext } from '../context.ts';
 import { fingerprintOf, type PublicKey } from '../crypto/openpgp.ts';
+import { signingTime } from '../mail/protect.ts';
 import { Problem } from '../problem.ts';
 import { readerKey } from './pgp-keys.ts';
 import { MAX_FILE_BYTES } from './uploads.ts';
@@ -58,7 +59,7 @@ export async function openUpload(
       message,
       decryptionKeys: instance,
       format: 'binary',
-      date: ctx.clock.now(),
+      date: signingTime(instance, ctx.clock.now()),
       // A compressed message must not expand past the upload limit.
       config: { maxDecompressedMessageSize: MAX_FILE_BYTES + 1 },
     });
@@ -96,7 +97,7 @@ export async function encryptForReader(ctx: AppContext, key: PublicKey, filename
     encryptionKeys: key,
     signingKeys: ctx.keys.signing.privateKey,
     format: 'armored',
-    date: ctx.clock.now(),
+    date: signingTime(ctx.keys.signing.privateKey, ctx.clock.now()),
   });
   return { filename: `${filename}.asc`, content: Buffer.from(armored, 'utf8'), fingerprint: fingerprintOf(key) };
 }
