@@ -31,6 +31,7 @@ import { checkFile } from '../src/services/uploads.ts';
 import { createSubscription, listSubscriptions, type SubscriptionView, sendPing } from '../src/services/webhooks.ts';
 import { makeOrg, makeUser, PASSWORD, Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
 import { CveServicesDouble } from './support/cve-services-server.ts';
+import { makeKeyPair } from './support/pgp.ts';
 import { isDocsRoute, listRoutes, type Method, openApiOperations, routeKey, UNSAFE_METHODS } from './support/routes.ts';
 import { SoftAuthenticator } from './support/soft-authenticator.ts';
 
@@ -1151,6 +1152,65 @@ const WEBHOOK_URL = 'http://127.0.0.1:9/hook';
 /** A subscription of org A, for rows that change or delete one. */
 const freshWebhook = async () =>
   (await createSubscription(v.ctx, setupMeta, ids.orgA, { url: WEBHOOK_URL, events: ['advisory.published'] })).id;
+/** A fresh usable public key (each upload must be a new fingerprint). */
+const freshKey = async () =>
+  (await makeKeyPair(`key-${unique()}@village.example`, { created: new Date(v.clock.now().getTime() - 60_000) })).publicArmored;
+/** A key stored for a user or an organization (org ids that do not exist get none). */
+async function storedKey(owner: { userId: string } | { orgId: string }): Promise<string> {
+  if ('orgId' in owner && owner.orgId !== ids.orgA && owner.orgId !== ids.orgB) return randomUUID();
+  const now = v.clock.now();
+  const k = await v.db
+    .insertInto('pgp_keys')
+    .values({
+      user_id: 'userId' in owner ? owner.userId : null,
+      org_id: 'orgId' in owner ? owner.orgId : null,
+      user_ids: [],
+      expires_at: null,
+      added_by: null,
+      fingerprint: randomBytes(20).toString('hex').toUpperCase(),
+      armored: await freshKey(),
+      algorithm: 'eddsaLegacy',
+      key_created_at: now,
+      created_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return k.id;
+}
+
+const PGP_ROWS: Row[] = [
+  // OpenPGP public keys: one's own (a session only); an organization's (members read, admins write)
+  //                                                                anon aMem aAdm bAdm  op  tAll tNone
+  { method: 'GET', route: '/api/v1/account/pgp-keys', expect: sessionOnly(200) },
+  {
+    method: 'POST',
+    route: '/api/v1/account/pgp-keys',
+    expect: sessionOnly(201),
+    build: async () => ({ body: { armored: await freshKey() } }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/v1/account/pgp-keys/:keyId',
+    expect: sessionOnly(200),
+    build: async (c) => ({ url: `/api/v1/account/pgp-keys/${await storedKey({ userId: c.userId ?? ids.user.aAdmin })}` }),
+  },
+  { method: 'GET', route: '/api/v1/orgs/:id/pgp-keys', target: 'org', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  {
+    method: 'POST',
+    route: '/api/v1/orgs/:id/pgp-keys',
+    target: 'org',
+    expect: by(401, 403, 201, 404, 201, 201, 403),
+    build: async () => ({ body: { armored: await freshKey() } }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/v1/orgs/:id/pgp-keys/:keyId',
+    target: 'org',
+    expect: by(401, 403, 200, 404, 200, 200, 403),
+    build: async (_c, id) => ({ url: `/api/v1/orgs/${id}/pgp-keys/${await storedKey({ orgId: id })}` }),
+  },
+];
+ROWS.push(...PGP_ROWS);
 
 const COMMUNITY_SETTINGS = {
   charter: 'Members coordinate under a light-weight NDA.',

@@ -78,6 +78,9 @@ function mail(key: string, extra: Partial<Parameters<typeof queueMail>[2]> = {})
     to: `alice.${key.replace(/[^a-z0-9]/gi, '')}@vendor.example`,
     subject: `Subject ${key}`,
     text: `Body of ${key}`,
+    // No case content: sent signed in clear to these keyless recipients (test/pgp-mail.test.ts
+    // covers encryption and withheld content).
+    tlp: 'GREEN' as const,
     ...extra,
   };
 }
@@ -117,7 +120,7 @@ describe('mail outbox (SMTP)', () => {
     const to = 'alice@acme.example';
     const queued = await h.ctx.db
       .transaction()
-      .execute((trx) => queueMail(h.ctx, trx, { key: 'invite:c-1:u-1', to, kind: 'case.invitation', ...t }));
+      .execute((trx) => queueMail(h.ctx, trx, { key: 'invite:c-1:u-1', to, kind: 'case.invitation', tlp: 'GREEN', ...t }));
     expect(queued).toBe(true);
     const [m] = await sink.waitForMessages(1);
     if (!m) throw new Error('no message');
@@ -141,6 +144,8 @@ describe('mail outbox (SMTP)', () => {
       message_id: m.messageId,
       body_text: null, // cleared once final: it may carry private links
       last_error: null,
+      protection: 'signed', // no key for alice: GREEN goes out in clear, signed by the instance
+      protected_to: null,
     });
     expect(r?.smtp_response).toContain(m.queueId);
     expect(r?.finished_at).toBeInstanceOf(Date);
@@ -312,7 +317,9 @@ describe('startTestVillage with VILLAGE_SMTP_URL', () => {
     const v = await startTestVillage({ env: { VILLAGE_SMTP_URL: sink.url } });
     try {
       const t = newMessageNotification(v.ctx.config, { caseRef: 'VIL-2026-0002', caseId: 'c-2' });
-      await v.db.transaction().execute((trx) => queueMail(v.ctx, trx, { key: 'msg:c-2:1:u-2', to: 'bob@cert.example', ...t }));
+      await v.db
+        .transaction()
+        .execute((trx) => queueMail(v.ctx, trx, { key: 'msg:c-2:1:u-2', to: 'bob@cert.example', tlp: 'GREEN', ...t }));
       const [m] = await sink.waitForMessages(1);
       expect(m?.subject).toBe('[Village] VIL-2026-0002: a new message is waiting');
       expect(m?.text).toContain('Sign in to read it');

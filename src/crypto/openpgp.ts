@@ -31,6 +31,9 @@ export async function readPublicKey(armored: string): Promise<PublicKey> {
   if (/-----BEGIN PGP PRIVATE KEY BLOCK-----/.test(armored)) {
     throw new KeyParseError('this is a private key: upload the public key only');
   }
+  // OpenPGP.js reads the first armored block only: count the blocks, so a second key is not ignored.
+  const blocks = armored.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----/g)?.length ?? 0;
+  if (blocks > 1) throw new KeyParseError(`expected one public key, found ${blocks}`);
   let keys: PublicKey[];
   try {
     keys = (await openpgp.readKeys({ armoredKeys: armored })) as PublicKey[];

@@ -76,6 +76,9 @@ const ACTIONS = [
   'case.cords.ack',
   'case.signal',
   'feed.manage',
+  'account.pgpkeys',
+  'org.pgpkeys.read',
+  'org.pgpkeys.write',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -126,6 +129,9 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'case.cords.ack': 'cases:write',
   'case.signal': 'cases:write',
   'feed.manage': 'instance:admin',
+  'account.pgpkeys': null,
+  'org.pgpkeys.read': 'org:read',
+  'org.pgpkeys.write': 'org:write',
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -235,6 +241,10 @@ const ORG_TABLE: Partial<Record<Action, { own: [Outcome, Outcome, Outcome]; othe
   // Webhooks: instance-wide subscriptions are the operators'; an organization's are its admins'.
   'webhook.instance': { own: [F, F, A], other: [F, F, A] },
   'webhook.org': { own: [F, A, A], other: [H, H, A] },
+  // OpenPGP keys: one's own; an organization's, read by its members, set by its admins and operators.
+  'account.pgpkeys': { own: [A, A, A], other: [H, H, H] },
+  'org.pgpkeys.read': { own: [A, A, A], other: [H, H, A] },
+  'org.pgpkeys.write': { own: [F, A, A], other: [H, H, A] },
 };
 
 function orgResource(action: Action, orgId: string, userInOrg: string, accountOf: string): Resource {
@@ -246,11 +256,14 @@ function orgResource(action: Action, orgId: string, userInOrg: string, accountOf
     case 'product.read':
     case 'product.write':
     case 'webhook.org':
+    case 'org.pgpkeys.read':
+    case 'org.pgpkeys.write':
       return { type: 'organization', id: orgId };
     case 'user.read':
     case 'user.update':
       return { type: 'user', id: userInOrg, orgId };
     case 'account.manage':
+    case 'account.pgpkeys':
       return { type: 'account', userId: accountOf };
     case 'audit.read':
       return { type: 'audit', orgId };

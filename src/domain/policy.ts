@@ -133,7 +133,11 @@ export type Action =
   | 'case.cords.ack'
   | 'case.signal'
   // Feeds polled for signals: the operator's
-  | 'feed.manage';
+  | 'feed.manage'
+  // OpenPGP public keys: one's own, and an organization's
+  | 'account.pgpkeys'
+  | 'org.pgpkeys.read'
+  | 'org.pgpkeys.write';
 
 /**
  * allow, or deny as "not found" (the actor may not learn it exists), or deny as "forbidden";
@@ -194,6 +198,11 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'case.cords.ack': 'cases:write',
   'case.signal': 'cases:write',
   'feed.manage': 'instance:admin',
+  // Whoever sets a key reads the mail encrypted to it: one's own key needs a session; an
+  // organization's key may be set by a token with org:write, like the organization itself.
+  'account.pgpkeys': undefined,
+  'org.pgpkeys.read': 'org:read',
+  'org.pgpkeys.write': 'org:write',
 };
 
 export { tlpWithin };
@@ -342,6 +351,16 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
         return coordinating || p?.role === 'vendor' ? ALLOW : forbidden('vendors and the coordinator only');
       return p?.role === 'vendor' || coordinating ? ALLOW : forbidden('vendors state their own status');
     }
+    case 'account.pgpkeys':
+      if (resource.type !== 'account') return hidden('wrong resource');
+      return resource.userId === actor.userId ? ALLOW : hidden('not your account');
+    case 'org.pgpkeys.read':
+    case 'org.pgpkeys.write':
+      if (resource.type !== 'organization') return hidden('wrong resource');
+      // Members read their organization's keys; its admins (and operators) set them.
+      if (op || orgAdmin(resource.id)) return ALLOW;
+      if (action === 'org.pgpkeys.read' && ownOrg(resource.id)) return ALLOW;
+      return ownOrg(resource.id) ? forbidden('organization admins only') : hidden('not your organization');
     case 'community.list':
       return ALLOW; // names and charters of communities are not secret: organizations apply to them
     case 'community.create':

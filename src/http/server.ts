@@ -21,6 +21,7 @@ import { cveServicesRoutes } from './routes/cve-services.ts';
 import { healthRoutes } from './routes/health.ts';
 import { leakTracingRoutes } from './routes/leak-tracing.ts';
 import { orgRoutes } from './routes/organizations.ts';
+import { pgpKeyRoutes } from './routes/pgp-keys.ts';
 import { productRoutes, sbomUploadRoutes } from './routes/products.ts';
 import { releaseRoutes } from './routes/release.ts';
 import { reportRoutes } from './routes/reports.ts';
@@ -137,5 +138,6 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });
   await app.register(webhookRoutes(ctx), { prefix: '/api/v1' });
   await app.register(cveServicesRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(pgpKeyRoutes(ctx), { prefix: '/api/v1' });
   return app;
 }

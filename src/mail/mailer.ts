@@ -1,20 +1,20 @@
 // Sending one message: the Mailer interface the outbox uses, and its SMTP implementation on a
-// pooled nodemailer transport. Errors come back as MailSendError, classified for the outbox:
+// small pool of nodemailer SMTP connections. Errors come back as MailSendError, classified for the outbox:
 // permanent (the server refused this message for good: do not retry) and uncertain (the
 // connection was lost when the server may already have accepted it: a retry may duplicate).
-import nodemailer from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { bareAddress } from './pgp-mime.ts';
 
+/** One message, built whole (src/mail/protect.ts: PGP/MIME encrypted or signed). */
 export interface OutgoingMessage {
+  /** Envelope sender: "Name <a@b>" or a bare address (MAIL FROM gets the address). */
   from: string;
+  /** Envelope recipient: one bare address. */
   to: string;
-  subject: string;
-  text: string;
-  /** The Message-ID header, with angle brackets; stable across retries. */
+  /** The message's Message-ID header, with angle brackets; stable across retries. */
   messageId: string;
-  /** The Date header; stable across retries when given. */
-  date?: Date;
-  replyTo?: string | undefined;
-  headers?: Record<string, string>;
+  /** The whole RFC 5322 message (headers and body), CRLF line ends; sent as it is. */
+  raw: string;
 }
 
 export interface SendResult {
@@ -135,18 +135,49 @@ export function toMailSendError(err: unknown): MailSendError {
   return new MailSendError(message, permanent, !notDelivered, responseCode, code);
 }
 
+/** Messages sent on one connection before it is replaced. */
+const MESSAGES_PER_CONNECTION = 100;
+
+/**
+ * A small pool of SMTP connections (nodemailer's SMTPConnection): each send takes an idle
+ * connection or opens one (at most maxConnections), sends the finished message as it is, and
+ * gives the connection back; a connection that saw any error is closed, never reused. This
+ * skips nodemailer's message composition, which costs several times more than the SMTP
+ * exchange itself for a prebuilt message (bench/fanout.ts).
+ */
 class SmtpMailer implements Mailer {
   readonly description: string;
-  private transport: ReturnType<typeof nodemailer.createTransport> | undefined;
   private readonly sendTimeoutMs: number;
+  private readonly max: number;
+  private readonly idle: Array<{ conn: SMTPConnection; sent: number; timer: NodeJS.Timeout }> = [];
+  private readonly waiting: Array<() => void> = [];
+  private open = 0;
+  private readonly connOptions: SMTPConnection.Options;
+  private readonly auth: { user: string; pass: string } | undefined;
 
   constructor(private readonly opts: SmtpMailerOptions) {
     const u = new URL(opts.url);
     if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error('the SMTP URL must be smtp:// or smtps://');
     const secure = u.protocol === 'smtps:';
     const port = u.port || (secure ? '465' : '587');
-    this.description = `${u.hostname}:${port} (${secure ? 'TLS' : this.requireTls(u) ? 'STARTTLS required' : 'STARTTLS when offered'})`;
+    const requireTLS = this.requireTls(u);
+    this.description = `${u.hostname}:${port} (${secure ? 'TLS' : requireTLS ? 'STARTTLS required' : 'STARTTLS when offered'})`;
     this.sendTimeoutMs = opts.sendTimeoutMs ?? 120_000;
+    this.max = Math.max(1, opts.maxConnections ?? 3);
+    this.connOptions = {
+      host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: Number(port),
+      secure,
+      requireTLS,
+      connectionTimeout: opts.connectionTimeoutMs ?? 10_000,
+      greetingTimeout: opts.greetingTimeoutMs ?? 15_000,
+      socketTimeout: opts.socketTimeoutMs ?? 60_000,
+      dnsTimeout: 10_000,
+      logger: false,
+      debug: false,
+    };
+    this.auth =
+      u.username || u.password ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined;
   }
 
   /** Credentials never cross the network in the clear: smtp:// with a password to a non-loopback host requires STARTTLS. */
@@ -155,66 +186,111 @@ class SmtpMailer implements Mailer {
     return u.protocol === 'smtp:' && (u.username !== '' || u.password !== '') && !LOOPBACK.has(u.hostname);
   }
 
-  private getTransport(): ReturnType<typeof nodemailer.createTransport> {
-    if (!this.transport) {
-      const o = this.opts;
-      this.transport = nodemailer.createTransport({
-        url: o.url,
-        pool: true,
-        maxConnections: o.maxConnections ?? 3,
-        maxMessages: 100,
-        // Every SMTP attempt is the outbox's to count: no silent resend on another connection.
-        maxRequeues: 0,
-        idleTimeout: o.idleTimeoutMs ?? 10_000,
-        connectionTimeout: o.connectionTimeoutMs ?? 10_000,
-        greetingTimeout: o.greetingTimeoutMs ?? 15_000,
-        socketTimeout: o.socketTimeoutMs ?? 60_000,
-        dnsTimeout: 10_000,
-        requireTLS: this.requireTls(new URL(o.url)),
-        logger: false,
-        debug: false,
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      });
+  private async connect(): Promise<SMTPConnection> {
+    const conn = new SMTPConnection(this.connOptions);
+    conn.on('error', () => {
+      // Reported through the pending callback; a late error on an idle connection just ends it.
+    });
+    try {
+      await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
+      const auth = this.auth;
+      if (auth) await new Promise<void>((resolve, reject) => conn.login(auth, (err) => (err ? reject(err) : resolve())));
+      return conn;
+    } catch (err) {
+      conn.close();
+      throw err;
     }
-    return this.transport;
+  }
+
+  private async acquire(): Promise<{ conn: SMTPConnection; sent: number }> {
+    for (;;) {
+      const item = this.idle.pop();
+      if (item) {
+        clearTimeout(item.timer);
+        return { conn: item.conn, sent: item.sent };
+      }
+      if (this.open < this.max) {
+        this.open++;
+        try {
+          return { conn: await this.connect(), sent: 0 };
+        } catch (err) {
+          this.open--;
+          this.waiting.shift()?.();
+          throw err;
+        }
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private release(conn: SMTPConnection, sent: number, healthy: boolean): void {
+    if (healthy && sent < MESSAGES_PER_CONNECTION) {
+      const timer = setTimeout(() => {
+        const i = this.idle.findIndex((x) => x.conn === conn);
+        if (i >= 0) this.idle.splice(i, 1);
+        this.open--;
+        conn.quit();
+        this.waiting.shift()?.();
+      }, this.opts.idleTimeoutMs ?? 10_000);
+      timer.unref();
+      this.idle.push({ conn, sent, timer });
+    } else {
+      this.open--;
+      if (healthy) conn.quit();
+      else conn.close();
+    }
+    this.waiting.shift()?.();
   }
 
   async send(m: OutgoingMessage): Promise<SendResult> {
+    let lease: { conn: SMTPConnection; sent: number };
     try {
-      const info = await this.getTransport().sendMail({
-        from: m.from,
-        to: m.to,
-        replyTo: m.replyTo,
-        subject: m.subject,
-        text: m.text,
-        messageId: m.messageId,
-        date: m.date,
-        headers: m.headers,
-        signal: AbortSignal.timeout(this.sendTimeoutMs),
+      lease = await this.acquire();
+    } catch (err) {
+      throw toMailSendError(err);
+    }
+    const { conn } = lease;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) => {
+        timer = setTimeout(() => {
+          // The server may have the message already: the caller records an unknown outcome.
+          conn.close();
+          reject(Object.assign(new Error('send timed out'), { code: 'ETIMEDOUT' }));
+        }, this.sendTimeoutMs);
+        conn.send({ from: bareAddress(m.from), to: [m.to] }, m.raw, (err, info) => (err ? reject(err) : resolve(info)));
       });
+      clearTimeout(timer);
+      if (info.rejected?.length) throw Object.assign(new Error('recipient refused'), { code: 'EENVELOPE', permanent: true });
+      this.release(conn, lease.sent + 1, true);
       return {
-        messageId: info.messageId,
+        messageId: m.messageId,
         response: clip(redactAddresses(String(info.response ?? ''))),
-        serverMessageId: info.serverMessageId,
+        serverMessageId: (info as { serverMessageId?: string }).serverMessageId,
       };
     } catch (err) {
+      clearTimeout(timer);
+      this.release(conn, lease.sent + 1, false);
       throw toMailSendError(err);
     }
   }
 
   async verify(): Promise<void> {
+    let conn: SMTPConnection | undefined;
     try {
-      await this.getTransport().verify();
+      conn = await this.connect();
+      conn.quit();
     } catch (err) {
       throw toMailSendError(err);
     }
   }
 
   async close(): Promise<void> {
-    const t = this.transport;
-    this.transport = undefined;
-    t?.close();
+    for (const item of this.idle.splice(0)) {
+      clearTimeout(item.timer);
+      this.open--;
+      item.conn.quit();
+    }
   }
 }
 

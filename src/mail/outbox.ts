@@ -13,21 +13,29 @@
 //  - a claim younger than the lease is left alone (another run may be mid-send).
 // SMTP 4xx and connection errors are retried by the job queue with backoff; a 5xx refusal of
 // the recipient or the message is final ('failed', no retry). Without VILLAGE_SMTP_URL mail is
-// disabled and jobs record 'skipped'. Logs carry keys, states and recipient domains only: never
-// addresses, subjects or bodies.
+// disabled and jobs record 'skipped'. At send time each message is protected with the keys as
+// they are then (src/mail/protect.ts): PGP/MIME encrypted to the recipient's key and signed by
+// the instance, or signed only (CLEAR/GREEN to a recipient without a key), or, for AMBER and
+// above without a key, withheld (a signed notice to sign in instead); the row records which.
+// Logs carry keys, states and recipient domains only: never addresses, subjects or bodies.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
 import type { JobContext } from '../jobs/queue.ts';
+import { mailKeyFor } from '../services/pgp-keys.ts';
 import type { DB, MailState } from '../store/schema.ts';
+import type { Tlp } from '../store/schema-cases.ts';
 import { createSmtpMailer, domainOf, type Mailer, MailSendError, redactAddresses } from './mailer.ts';
+import { identityTransform, type ProtectedMail, protectMail, type RecipientBodyTransform } from './protect.ts';
 
 export const MAIL_JOB = 'mail.send';
 /** Retries after the first attempt (job backoff from 30 s doubling: about two hours in all). */
 export const MAIL_RETRY_LIMIT = 8;
 /** A 'sending' claim younger than this is taken to be still in flight. Above the mailer's send timeout. */
 export const DEFAULT_LEASE_SECONDS = 300;
+/** Messages one process encrypts, signs and sends at once. */
+export const MAIL_CONCURRENCY = 4;
 
 const ADDRESS =
   /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$/;
@@ -50,6 +58,14 @@ export interface QueueMailInput {
   kind?: string;
   /** Not sent before this time. */
   runAt?: Date;
+  /**
+   * The highest TLP label of anything in the message. AMBER and above are never sent in clear:
+   * a recipient without a usable OpenPGP key gets a notice to sign in instead. Default AMBER
+   * (fail safe): say CLEAR or GREEN only for mail that carries nothing more restricted.
+   */
+  tlp?: Tlp;
+  /** Mail to the reporter of this report: encrypted to the report's key when it has one. */
+  reportId?: string;
 }
 
 /** The stable Message-ID for a key on this instance (publicUrl's host is the right-hand side). */
@@ -95,6 +111,8 @@ export async function queueMail(
       reply_to: mail.replyTo ?? null,
       subject,
       body_text: mail.text,
+      tlp: mail.tlp ?? 'AMBER',
+      report_id: mail.reportId ?? null,
     })
     .onConflict((oc) => oc.column('key').doNothing())
     .returning('key')
@@ -124,6 +142,10 @@ export interface RegisterMailOptions {
   /** Send through this instead of SMTP from config.smtpUrl; null: mail disabled whatever the configuration says. */
   mailer?: Mailer | null;
   leaseSeconds?: number;
+  /** Per-recipient text fingerprinting (watermarks): see RecipientBodyTransform in protect.ts. */
+  bodyTransform?: RecipientBodyTransform;
+  /** How many messages one process encrypts and sends at once (default 4). */
+  concurrency?: number;
 }
 
 export interface MailHandle {
@@ -142,7 +164,10 @@ export function registerMail(ctx: AppContext, opts: RegisterMailOptions = {}): M
   if (mailer) ctx.log.info({ smtp: mailer.description, from: domainOf(ctx.config.mailFrom) }, 'mail enabled');
   else ctx.log.info('mail disabled: VILLAGE_SMTP_URL is not set; queued mail is recorded as skipped, not sent');
   const leaseSeconds = opts.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-  ctx.jobs.register<Record<string, never>>(MAIL_JOB, (job) => deliver(ctx, mailer, leaseSeconds, job));
+  const transform = opts.bodyTransform ?? identityTransform;
+  ctx.jobs.register<Record<string, never>>(MAIL_JOB, (job) => deliver(ctx, mailer, leaseSeconds, transform, job), {
+    concurrency: opts.concurrency ?? MAIL_CONCURRENCY,
+  });
   return { mailer, close: async () => mailer?.close() };
 }
 
@@ -150,7 +175,14 @@ async function finish(
   db: Kysely<DB>,
   key: string,
   state: 'sent' | 'failed' | 'skipped',
-  fields: { last_error?: string | null; smtp_response?: string; server_message_id?: string | null; uncertain?: boolean },
+  fields: {
+    last_error?: string | null;
+    smtp_response?: string;
+    server_message_id?: string | null;
+    uncertain?: boolean;
+    protection?: ProtectedMail['protection'];
+    protected_to?: string | null;
+  },
   claimedAttempts?: number,
 ): Promise<boolean> {
   let q = db
@@ -163,6 +195,7 @@ async function finish(
       ...(fields.smtp_response !== undefined ? { smtp_response: fields.smtp_response } : {}),
       ...(fields.server_message_id !== undefined ? { server_message_id: fields.server_message_id } : {}),
       ...(fields.uncertain ? { uncertain_attempts: sql`uncertain_attempts + 1` } : {}),
+      ...(fields.protection !== undefined ? { protection: fields.protection, protected_to: fields.protected_to ?? null } : {}),
     })
     .where('key', '=', key);
   q =
@@ -177,6 +210,7 @@ async function deliver(
   ctx: AppContext,
   mailer: Mailer | undefined,
   leaseSeconds: number,
+  transform: RecipientBodyTransform,
   job: JobContext<unknown>,
 ): Promise<void> {
   const { key } = job;
@@ -215,7 +249,19 @@ async function deliver(
         ]),
       ]),
     )
-    .returning(['to_address', 'reply_to', 'subject', 'body_text', 'message_id', 'created_at', 'attempts', 'uncertain_attempts'])
+    .returning([
+      'to_address',
+      'reply_to',
+      'subject',
+      'body_text',
+      'message_id',
+      'created_at',
+      'attempts',
+      'uncertain_attempts',
+      'kind',
+      'tlp',
+      'report_id',
+    ])
     .executeTakeFirst();
   if (!claimed) {
     const now = await db.selectFrom('mail_outbox').select('state').where('key', '=', key).executeTakeFirst();
@@ -230,8 +276,12 @@ async function deliver(
   }
   if (claimed.body_text === null) throw new Error('outbox row has no body'); // excluded by a CHECK constraint
 
-  try {
-    const info = await mailer.send({
+  // Encrypted to the recipient's key as it is now, signed by the instance (src/mail/protect.ts).
+  // A failure here is not an SMTP error: the job queue retries it.
+  const now = ctx.clock.now();
+  const recipientKey = await mailKeyFor(db, claimed.to_address, claimed.report_id, now);
+  const built = await protectMail(
+    {
       from: ctx.config.mailFrom,
       to: claimed.to_address,
       replyTo: claimed.reply_to ?? undefined,
@@ -239,7 +289,27 @@ async function deliver(
       text: claimed.body_text,
       messageId: claimed.message_id,
       date: claimed.created_at,
+      tlp: claimed.tlp,
+      toReporter: claimed.report_id !== null,
       headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
+    },
+    {
+      signingKey: ctx.keys.signing.privateKey,
+      recipientKey,
+      publicUrl: ctx.config.publicUrl,
+      now,
+      transform,
+      recipient: { key, kind: claimed.kind },
+    },
+  );
+  const protection = { protection: built.protection, protected_to: built.protectedTo };
+
+  try {
+    const info = await mailer.send({
+      from: ctx.config.mailFrom,
+      to: claimed.to_address,
+      messageId: claimed.message_id,
+      raw: built.raw,
     });
     // The message is out; recording that must not fail on a passing database error.
     for (let i = 0; ; i++) {
@@ -248,7 +318,7 @@ async function deliver(
           db,
           key,
           'sent',
-          { last_error: null, smtp_response: info.response, server_message_id: info.serverMessageId ?? null },
+          { last_error: null, smtp_response: info.response, server_message_id: info.serverMessageId ?? null, ...protection },
           claimed.attempts,
         );
         if (!recorded) ctx.log.warn(fields, 'mail sent, but its outbox row changed meanwhile');
@@ -258,7 +328,7 @@ async function deliver(
         await sleep(500 * (i + 1));
       }
     }
-    ctx.log.info({ ...fields, smtp: info.response }, 'mail sent');
+    ctx.log.info({ ...fields, smtp: info.response, protection: built.protection }, 'mail sent');
   } catch (err) {
     if (!(err instanceof MailSendError)) throw err;
     const detail = redactAddresses(err.message);

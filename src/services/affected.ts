@@ -307,6 +307,7 @@ export function registerSbomMatch(ctx: AppContext): void {
             subject: mail.subject,
             text: mail.text,
             kind: 'case.sbom-match',
+            tlp: 'GREEN', // a case reference and a link only (escalationToCoordinator)
           });
       }
     });

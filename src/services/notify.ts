@@ -1,7 +1,11 @@
 // Who is told what by email when something happens in a case or a report. Mail is queued in
 // the same transaction as the change (src/mail/outbox.ts), so it goes out exactly when the
 // change commits, once per recipient. Mail never carries case content: it says that something
-// is waiting and links to it behind sign-in.
+// is waiting and links to it behind sign-in. Each mail names the TLP label of what it carries
+// (src/mail/protect.ts: AMBER and above only ever go out encrypted). The notices here carry
+// references only (a case reference, organization names, a link), so they are GREEN: encrypted
+// to recipients with a key, signed in clear to the others. Mail that carries case content must
+// pass that content's label (queueMail defaults to AMBER).
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../context.ts';
 import { tlpWithin } from '../domain/policy.ts';
@@ -34,9 +38,20 @@ export async function orgRecipients(trx: Kysely<DB>, orgId: string): Promise<Arr
     .execute();
 }
 
-async function mailOrg(ctx: AppContext, trx: Kysely<DB>, orgId: string, key: string, kind: string, mail: RenderedMail) {
+/** The label of a notice that carries only references and links (see the templates). */
+const REFERENCE_ONLY: Tlp = 'GREEN';
+
+async function mailOrg(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  orgId: string,
+  key: string,
+  kind: string,
+  mail: RenderedMail,
+  tlp: Tlp = REFERENCE_ONLY,
+) {
   for (const u of await orgRecipients(trx, orgId)) {
-    await queueMail(ctx, trx, { key: `${key}:${u.id}`, to: u.email, subject: mail.subject, text: mail.text, kind });
+    await queueMail(ctx, trx, { key: `${key}:${u.id}`, to: u.email, subject: mail.subject, text: mail.text, kind, tlp });
   }
 }
 
@@ -105,6 +120,7 @@ export async function notifyMessage(
     const addressed = e.audience === 'all' || e.audienceOrgId === p.org_id || coordinating;
     if (!addressed || !(coordinating || tlpWithin(e.tlp, p.tlp_ceiling))) continue;
     if (!(await mayBeTold(ctx, trx, c, p, e.tlp))) continue;
+    // The notice names the case, not the message: reference-only, whatever the message's label.
     await mailOrg(ctx, trx, p.org_id, `message:${e.messageId}`, 'case.message', mail);
   }
 }
@@ -170,6 +186,9 @@ export async function notifyReporterAck(
     subject: mail.subject,
     text: mail.text,
     kind: 'report.ack',
+    // The reporter's private reply link: a capability, encrypted when they gave a key, else signed.
+    tlp: REFERENCE_ONLY,
+    reportId: e.reportId,
   });
 }
 
@@ -186,6 +205,8 @@ export async function notifyReporterReply(ctx: AppContext, trx: Kysely<DB>, e: {
     subject: mail.subject,
     text: mail.text,
     kind: 'report.reply',
+    tlp: REFERENCE_ONLY,
+    reportId: e.reportId,
   });
 }
 

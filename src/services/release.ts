@@ -513,6 +513,8 @@ async function notify(ctx: AppContext, trx: Kysely<DB>, caseId: string, revision
       subject: `[Village] ${r.ref}: ${revision === 1 ? 'the advisory is published' : 'the advisory was revised'}`,
       text: `The vulnerability you reported (${r.ref}) is now public.\n\nThe advisory: ${url}\n`,
       kind: 'release.reporter',
+      tlp: 'CLEAR', // the advisory is public: encrypted when the reporter gave a key, else signed
+      reportId: r.id,
     });
   }
 }

@@ -4,6 +4,7 @@ import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
 import type { CordsDB } from './schema-cords.ts';
 import type { KeysDB } from './schema-keys.ts';
+import type { MailOutboxPgpColumns, PgpDB } from './schema-pgp.ts';
 import type { ReleaseDB } from './schema-release.ts';
 import type { SbomsDB } from './schema-sboms.ts';
 import type { TracingDB } from './schema-tracing.ts';
@@ -177,7 +178,7 @@ export interface InstanceMetaTable {
 export type MailState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 /** The mail outbox (0002_mail_outbox.sql); written by queueMail(), worked by the 'mail.send' job. */
-export interface MailOutboxTable {
+export interface MailOutboxTable extends MailOutboxPgpColumns {
   key: string;
   kind: string | null;
   message_id: string;
@@ -196,7 +197,7 @@ export interface MailOutboxTable {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB, TracingDB, CordsDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB, TracingDB, CordsDB, PgpDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;

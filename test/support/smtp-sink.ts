@@ -14,8 +14,9 @@
 // sink.stallNext(1) takes the next message in but never answers (the client times out not
 // knowing whether it was accepted); the message is still recorded in `stalled`.
 // Refused and stalled deliveries are not in `messages`. STARTTLS and AUTH are off: use an
-// smtp:// URL without credentials. Messages are parsed for single-part text, which is what
-// Village sends: headers (unfolded, encoded words decoded) and the decoded text body.
+// smtp:// URL without credentials. Messages are parsed for headers (unfolded, encoded words
+// decoded) and the decoded text: of the signed part of PGP/MIME signed mail, or the armored
+// message of PGP/MIME encrypted mail (test/pgp-mail.test.ts decrypts and verifies those).
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -110,8 +111,8 @@ function decodeWords(value: string): string {
     );
 }
 
-/** Parses a single-part message: unfolded headers and the decoded body. */
-export function parseMessage(raw: string): { headerList: Array<[string, string]>; text: string } {
+/** Splits an entity into unfolded headers and its raw body (after the blank line). */
+export function splitEntity(raw: string): { headerList: Array<[string, string]>; body: string } {
   const split = raw.search(/\r?\n\r?\n/);
   const head = split < 0 ? raw : raw.slice(0, split);
   const body = split < 0 ? '' : raw.slice(split).replace(/^\r?\n\r?\n/, '');
@@ -120,12 +121,51 @@ export function parseMessage(raw: string): { headerList: Array<[string, string]>
     const colon = line.indexOf(':');
     if (colon > 0) headerList.push([line.slice(0, colon).trim().toLowerCase(), decodeWords(line.slice(colon + 1).trim())]);
   }
+  return { headerList, body };
+}
+
+/**
+ * The parts of a multipart body, each exactly as it stands between its delimiters (RFC 2046
+ * section 5.1.1: the line break before a delimiter belongs to the delimiter).
+ */
+export function multipartParts(body: string, boundary: string): string[] {
+  const delimiter = `--${boundary}`;
+  const chunks = `\r\n${body}`.split(`\r\n${delimiter}`);
+  const parts: string[] = [];
+  for (const chunk of chunks.slice(1)) {
+    if (chunk.startsWith('--')) break;
+    parts.push(chunk.replace(/^[ \t]*\r\n/, ''));
+  }
+  return parts;
+}
+
+export const headerParam = (value: string, name: string): string | undefined =>
+  new RegExp(`;\\s*${name}="?([^";]+)"?`, 'i').exec(value)?.[1];
+
+function decodeBody(headerList: Array<[string, string]>, body: string): string {
   const cte = (headerList.find(([k]) => k === 'content-transfer-encoding')?.[1] ?? '7bit').toLowerCase();
   let text: string;
   if (cte === 'quoted-printable') text = decodeQuotedPrintable(body).toString('utf8');
   else if (cte === 'base64') text = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
   else text = body;
-  return { headerList, text: text.replace(/\r\n/g, '\n') };
+  return text.replace(/\r\n/g, '\n');
+}
+
+/**
+ * Parses a message: unfolded headers and the decoded text. For PGP/MIME signed mail the text is
+ * the signed text/plain part's; for PGP/MIME encrypted mail, the armored OpenPGP message.
+ */
+export function parseMessage(raw: string): { headerList: Array<[string, string]>; text: string } {
+  const { headerList, body } = splitEntity(raw);
+  const type = headerList.find(([k]) => k === 'content-type')?.[1] ?? 'text/plain';
+  const boundary = headerParam(type, 'boundary');
+  if (/^multipart\//i.test(type) && boundary) {
+    const parts = multipartParts(body, boundary);
+    const pick = /^multipart\/encrypted/i.test(type) ? parts[1] : parts[0];
+    const inner = splitEntity(pick ?? '');
+    return { headerList, text: decodeBody(inner.headerList, inner.body) };
+  }
+  return { headerList, text: decodeBody(headerList, body) };
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {

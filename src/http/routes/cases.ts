@@ -10,6 +10,7 @@ import { caseTimeline, getCaseView, listCases } from '../../services/case-views.
 import { acknowledge, addParticipant, participantRm, removeParticipant } from '../../services/cases.ts';
 import { markAttachmentFor } from '../../services/leak-tracing.ts';
 import { addArtifact, listArtifacts, listMessages, postMessage, readArtifact } from '../../services/messages.ts';
+import { encryptForReader, openUpload, readerKeyOrConflict, wantsEncrypted } from '../../services/pgp-attachments.ts';
 import { checkFile, decodeBase64 } from '../../services/uploads.ts';
 import { authorize, metaOf } from '../auth.ts';
 import { authErrors, iso, isoOrNull, Ok, ProblemSchema, Timestamp } from '../schemas.ts';
@@ -332,7 +333,8 @@ export const caseRoutes =
         bodyLimit: 15 * 1024 * 1024,
         schema: {
           tags,
-          summary: 'Add an artifact (a file, base64), labelled with TLP',
+          summary:
+            'Add an artifact (a file, base64), labelled with TLP; it may be an OpenPGP message encrypted to the instance key',
           params: CaseParams,
           body: z.strictObject({
             filename: z.string().min(1).max(255),
@@ -341,17 +343,20 @@ export const caseRoutes =
             audience: z.enum(['all', 'org']).default('all'),
             audienceOrgId: z.uuid().optional(),
           }),
-          response: { 201: ArtifactOut, ...authErrors },
+          response: { 201: ArtifactOut, 422: ProblemSchema, ...authErrors },
         },
       },
       async (req, reply) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
         const rel = await authorizeCase(ctx, actor, 'case.participate', req.params.id);
-        const file = await checkFile(
+        // An upload encrypted to the instance key is decrypted first, then checked as usual.
+        const upload = await openUpload(
+          ctx,
           'body.contentBase64',
           req.body.filename,
           decodeBase64('body.contentBase64', req.body.contentBase64),
         );
+        const file = await checkFile('body.contentBase64', upload.filename, upload.content);
         const a = await addArtifact(ctx, metaOf(req), actor, rel, req.body, file);
         reply.code(201);
         return { ...a, createdAt: iso(a.createdAt) };
@@ -363,19 +368,33 @@ export const caseRoutes =
       {
         schema: {
           tags,
-          summary: 'Download an artifact I may read',
+          summary:
+            'Download an artifact I may read; ?encrypted=1 (or Accept: application/pgp-encrypted): encrypted to my OpenPGP key and signed by the instance',
           params: z.strictObject({ id: z.uuid(), artifactId: z.uuid() }),
+          querystring: z.strictObject({
+            encrypted: z.enum(['0', '1', 'true', 'false']).optional().describe('1: an armored OpenPGP message to my key'),
+          }),
         },
       },
       async (req, reply) => {
         const actor = authorize(req, 'case.list', { type: 'instance' });
         const rel = await authorizeCase(ctx, actor, 'case.read', req.params.id);
+        // The reader's key is looked up first: the 409 depends on the reader only, not the artifact.
+        const key = wantsEncrypted(req.query, req.headers.accept)
+          ? await readerKeyOrConflict(ctx, actor.userId, actor.orgId)
+          : null;
         const a = await readArtifact(ctx, metaOf(req), actor, rel, req.params.artifactId);
         reply.header('x-tlp', `TLP:${a.tlp}`);
-        // PNG, PDF and ZIP files carry the reading organization's mark (docs/leak-tracing.md).
+        // PNG, PDF and ZIP files carry the reading organization's mark (docs/leak-tracing.md),
+        // inside the encryption when the reader asked for it encrypted.
         const content = await ctx.db
           .transaction()
           .execute((trx) => markAttachmentFor(ctx, trx, rel.caseId, actor.orgId, a.content));
+        if (key) {
+          const enc = await encryptForReader(ctx, key, a.name, content);
+          reply.header('x-pgp-encrypted-to', enc.fingerprint);
+          return sendFile(reply, enc.filename, 'application/pgp-encrypted', enc.content);
+        }
         return sendFile(reply, a.name, a.mediaType, content);
       },
     );

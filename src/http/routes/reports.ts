@@ -8,6 +8,7 @@ import { RM_ACTIONS, rmAllowed } from '../../domain/report-states.ts';
 import { problems } from '../../problem.ts';
 import { authorizeCase } from '../../services/case-access.ts';
 import { mergeReport, openCase } from '../../services/cases.ts';
+import { checkUploadedKey } from '../../services/pgp-keys.ts';
 import {
   auditReportRead,
   duplicateHints,
@@ -123,6 +124,7 @@ export const reportRoutes =
             201: z.object({ id: z.uuid(), ref: z.string(), replyToken: z.string(), replyUrl: z.string() }),
             400: ProblemSchema,
             413: ProblemSchema,
+            422: ProblemSchema,
             429: ProblemSchema,
           },
         },
@@ -134,6 +136,10 @@ export const reportRoutes =
         for (const [i, a] of attachments.entries()) {
           const field = `body.attachments.${i}`;
           files.push(await checkFile(field, a.filename, decodeBase64(`${field}.contentBase64`, a.contentBase64)));
+        }
+        // The reporter's key is checked like any uploaded key: mail to them is encrypted to it.
+        if (rest.reporterPgpKey !== undefined) {
+          rest.reporterPgpKey = (await checkUploadedKey('body.reporterPgpKey', rest.reporterPgpKey, ctx.clock.now())).armored;
         }
         const r = await submitReport(
           ctx,

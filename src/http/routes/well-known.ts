@@ -25,7 +25,7 @@ export const wellKnownRoutes =
         reply.header('content-type', 'application/pgp-keys; charset=utf-8');
         reply.header('cache-control', 'public, max-age=300');
         reply.header('x-village-signing-key', ctx.keys.signing.fingerprint);
-        return keys.map((k) => k.publicKey.trimEnd()).join('\n\n') + '\n';
+        return `${keys.map((k) => k.publicKey.trimEnd()).join('\n\n')}\n`;
       },
     );
   };
