@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
 import type { JobContext } from '../jobs/queue.ts';
+import { mailBox } from '../services/data-keys.ts';
 import type { DB, MailState } from '../store/schema.ts';
 import { createSmtpMailer, domainOf, type Mailer, MailSendError, redactAddresses } from './mailer.ts';
 
@@ -68,7 +69,7 @@ function checkAddress(what: string, a: string): void {
  * transaction; on a plain Kysely it opens one). Returns false when the key was queued before.
  */
 export async function queueMail(
-  ctx: Pick<AppContext, 'config' | 'jobs' | 'log'>,
+  ctx: Pick<AppContext, 'config' | 'jobs' | 'log' | 'keys'>,
   trx: Kysely<DB>,
   mail: QueueMailInput,
 ): Promise<boolean> {
@@ -94,7 +95,8 @@ export async function queueMail(
       to_address: mail.to,
       reply_to: mail.replyTo ?? null,
       subject,
-      body_text: mail.text,
+      // Sealed under the instance mail key: the text may carry private links (and is cleared once final).
+      body_sealed: (await mailBox(ctx, trx)).seal('mail_outbox.body_text', key, mail.text),
     })
     .onConflict((oc) => oc.column('key').doNothing())
     .returning('key')
@@ -110,7 +112,7 @@ export async function queueMail(
     // The job key ran before although the outbox had no row (rows deleted by hand): never send twice.
     await trx
       .updateTable('mail_outbox')
-      .set({ state: 'skipped', body_text: null, last_error: 'job key already used', finished_at: sql`now()` })
+      .set({ state: 'skipped', body_sealed: null, last_error: 'job key already used', finished_at: sql`now()` })
       .where('key', '=', key)
       .execute();
     ctx.log.warn({ job: MAIL_JOB, key }, 'mail key was already used by a job; not sent');
@@ -157,7 +159,7 @@ async function finish(
     .updateTable('mail_outbox')
     .set({
       state,
-      body_text: null,
+      body_sealed: null,
       finished_at: sql`now()`,
       ...(fields.last_error !== undefined ? { last_error: fields.last_error } : {}),
       ...(fields.smtp_response !== undefined ? { smtp_response: fields.smtp_response } : {}),
@@ -215,7 +217,7 @@ async function deliver(
         ]),
       ]),
     )
-    .returning(['to_address', 'reply_to', 'subject', 'body_text', 'message_id', 'created_at', 'attempts', 'uncertain_attempts'])
+    .returning(['to_address', 'reply_to', 'subject', 'body_sealed', 'message_id', 'created_at', 'attempts', 'uncertain_attempts'])
     .executeTakeFirst();
   if (!claimed) {
     const now = await db.selectFrom('mail_outbox').select('state').where('key', '=', key).executeTakeFirst();
@@ -228,7 +230,8 @@ async function deliver(
       'previous mail attempt has an unknown outcome; resending with the same Message-ID',
     );
   }
-  if (claimed.body_text === null) throw new Error('outbox row has no body'); // excluded by a CHECK constraint
+  if (claimed.body_sealed === null) throw new Error('outbox row has no body'); // excluded by a CHECK constraint
+  const text = (await mailBox(ctx, db)).text('mail_outbox.body_text', key, claimed.body_sealed);
 
   try {
     const info = await mailer.send({
@@ -236,7 +239,7 @@ async function deliver(
       to: claimed.to_address,
       replyTo: claimed.reply_to ?? undefined,
       subject: claimed.subject,
-      text: claimed.body_text,
+      text,
       messageId: claimed.message_id,
       date: claimed.created_at,
       headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
@@ -287,4 +290,11 @@ async function deliver(
     // The job queue logs this (message only) and retries with backoff.
     throw new Error(`${uncertain ? 'outcome unknown' : 'not delivered'}: ${detail}`);
   }
+}
+
+/** The text of a queued message, opened (null once the message is final and its body cleared). */
+export async function outboxText(ctx: Pick<AppContext, 'keys'>, db: Kysely<DB>, key: string): Promise<string | null> {
+  const row = await db.selectFrom('mail_outbox').select('body_sealed').where('key', '=', key).executeTakeFirst();
+  if (!row?.body_sealed) return null;
+  return (await mailBox(ctx, db)).text('mail_outbox.body_text', key, row.body_sealed);
 }

@@ -166,7 +166,7 @@ export const tentRoutes =
               );
         const packet = await ctx.db
           .transaction()
-          .execute((trx) => buildBriefing(trx, rel.caseId, actor.orgId, access, ceiling, now));
+          .execute((trx) => buildBriefing(ctx, trx, rel.caseId, actor.orgId, access, ceiling, now));
         await auditCaseRead(ctx, metaOf(req), rel.caseId, 'briefing');
         return { packet: packet as unknown as Record<string, unknown>, text: renderBriefingText(packet) };
       },
