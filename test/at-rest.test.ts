@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboxText, queueMail } from '../src/mail/outbox.ts';
 import { cachedKeyCount } from '../src/services/data-keys.ts';
-import { startTestVillage, type TestVillage } from './support/app.ts';
+import { signIn, startTestVillage, type TestVillage } from './support/app.ts';
 import { Api, b64, invite, openCase, type Party, partyWithAdmin, submitReport } from './support/cases.ts';
 import { testEngine } from './support/db.ts';
 
@@ -223,5 +223,41 @@ describe('encryption at rest', () => {
     );
     const dups = await coord.api.get<Array<{ reportId: string; reasons: string[] }>>(`/api/v1/reports/${other.id}/duplicates`);
     expect(dups.find((d) => d.reportId === reportId)?.reasons).toContain('similar text');
+  });
+
+  it('purging destroys the keys: content answers 410, the report too; only operators purge', async () => {
+    const c = (tail = '') => `/api/v1/cases/${caseId}${tail}`;
+    await coord.api.expect(403, 'POST', c('/purge'), { reason: 'not mine to purge' });
+    const operator = await partyWithAdmin(v, 'rest-operator', 'other');
+    await v.db.updateTable('users').set({ is_operator: true }).where('id', '=', operator.userId).execute();
+    const op = Api.session('operator', await signIn(v, 'admin@rest-operator.example'));
+    await op.expect(400, 'POST', c('/purge'), { reason: ' ' });
+    const r = await op.post<{ keysDestroyed: number; reports: string[] }>(c('/purge'), { reason: 'court order 42' });
+    expect(r.keysDestroyed).toBe(2); // the case's and its report's
+    await op.expect(409, 'POST', c('/purge'), { reason: 'again' });
+    for (const tail of ['', '/messages', '/vulnerabilities', '/statements', '/timeline', `/artifacts/${artifactId}`]) {
+      const res = await coord.api.raw('GET', c(tail));
+      expect(res.statusCode, tail).toBe(410);
+      expect(res.json()).toMatchObject({ status: 410, title: 'Content purged' });
+    }
+    expect((await vendor.api.raw('GET', c('/briefing'))).statusCode).toBe(410);
+    // Outsiders still get the 404 a case that does not exist gets.
+    expect((await op.raw('GET', c())).statusCode).toBe(404);
+    expect((await coord.api.raw('GET', `/api/v1/reports/${reportId}`)).statusCode).toBe(410);
+    expect((await Api.anonymous(v).raw('GET', `/api/v1/reply/${replyToken}`)).statusCode).toBe(410);
+    const list = await coord.api.get<Array<{ id: string; title: string }>>('/api/v1/cases');
+    expect(list.find((x) => x.id === caseId)?.title).toBe('(purged)');
+    const keys = await v.db
+      .selectFrom('data_keys')
+      .selectAll()
+      .where('owner', 'in', [`case:${caseId}`, `report:${reportId}`])
+      .execute();
+    expect(keys.map((k) => [k.wrapped, k.kek_id, k.destroyed_at !== null])).toEqual([
+      [null, null, true],
+      [null, null, true],
+    ]);
+    const audit = await v.db.selectFrom('audit_log').select('entry').where('action', '=', 'case.purge').execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.entry).toContain('court order 42');
   });
 });

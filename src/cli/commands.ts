@@ -10,6 +10,7 @@ import { randomToken } from '../crypto/secrets.ts';
 import type { Scope } from '../domain/policy.ts';
 import { createLogger } from '../http/logging.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { purgeCase } from '../services/case-purge.ts';
 import { ensureInstanceKey } from '../services/data-keys.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
 import { keyStatus, rotateKeys } from '../services/key-rotation.ts';
@@ -176,6 +177,19 @@ export const commands = {
         `${r.resumed ? 'finished the rotation' : 'rotated'} to ${r.kekId}: re-wrapped ${r.dataKeys} data key(s) and ` +
           `${r.signingKeys} signing key(s) in ${((Date.now() - started) / 1000).toFixed(2)} s; ` +
           `retired ${r.retired.length ? r.retired.join(', ') : 'nothing'}`,
+      );
+    });
+  },
+
+  async casePurge(config: Config, id: string, o: { reason: string }): Promise<void> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+      throw new Error('ID must be a case id (a UUID)');
+    if (!o.reason.trim()) throw new Error('--reason must not be empty');
+    await withContext(config, async (ctx) => {
+      const r = await purgeCase(ctx, cliMeta(), id, o.reason.trim());
+      out(
+        `purged case ${id} at ${r.purgedAt.toISOString()}: destroyed ${r.keysDestroyed} data key(s)` +
+          `${r.reports.length ? ` (the case's and those of ${r.reports.join(', ')})` : ''}`,
       );
     });
   },

@@ -93,6 +93,14 @@ keys
   .option('--batch <n>', 'keys re-wrapped per transaction', wholeNumber(1, 10_000), 500)
   .action(async (o: { graceSeconds?: number; batch: number }) => commands.keysRotate(config(), o));
 
+const cases = program.command('cases').description('cases');
+cases
+  .command('purge')
+  .description("purge a case: destroy its data key and its reports' keys (crypto-shredding); its content can never be read again")
+  .argument('<id>', 'the case id')
+  .requiredOption('--reason <text>', 'why, for the audit log')
+  .action(async (id: string, o: { reason: string }) => commands.casePurge(config(), id, o));
+
 const audit = program.command('audit').description('the audit log');
 audit
   .command('verify')

@@ -67,6 +67,7 @@ const ACTIONS = [
   'product.read',
   'product.write',
   'case.affected',
+  'case.purge',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -108,6 +109,7 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'product.read': 'products:read',
   'product.write': 'products:write',
   'case.affected': 'cases:read',
+  'case.purge': null,
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -208,6 +210,8 @@ const ORG_TABLE: Partial<Record<Action, { own: [Outcome, Outcome, Outcome]; othe
   'account.manage': { own: [A, A, A], other: [H, H, H] },
   'audit.read': { own: [F, A, A], other: [H, H, A] },
   'audit.verify': { own: [F, F, A], other: [F, F, A] },
+  // Purging a case destroys its keys: operators only, whoever coordinates it.
+  'case.purge': { own: [F, F, A], other: [F, F, A] },
   // Products and SBOMs: every member of the organization, and operators.
   'product.read': { own: [A, A, A], other: [H, H, A] },
   'product.write': { own: [A, A, A], other: [H, H, A] },

@@ -108,6 +108,8 @@ export type Action =
   | 'case.participate'
   | 'case.state'
   | 'case.statement'
+  /** Crypto-shredding: destroy a case's data keys (operators, from a session). */
+  | 'case.purge'
   | 'community.list'
   | 'community.create'
   | 'community.read'
@@ -159,6 +161,7 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'case.participate': 'cases:write',
   'case.state': 'cases:write',
   'case.statement': 'cases:write',
+  'case.purge': undefined,
   'community.list': 'communities:read',
   'community.create': 'instance:admin',
   'community.read': 'communities:read',
@@ -217,6 +220,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'instance.admin':
     case 'org.create':
     case 'audit.verify':
+    case 'case.purge':
       return op ? ALLOW : forbidden('operators only');
     case 'org.list':
       return ALLOW; // scoped by visibleOrganizations()

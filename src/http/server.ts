@@ -12,6 +12,7 @@ import { registerErrorHandling } from './errors.ts';
 import { accountRoutes } from './routes/account.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { casePurgeRoutes } from './routes/case-purge.ts';
 import { caseStateRoutes } from './routes/case-state.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { communityRoutes } from './routes/communities.ts';
@@ -121,6 +122,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(caseStateRoutes(ctx), { prefix: '/api/v1' });
   await app.register(vulnerabilityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(tentRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(casePurgeRoutes(ctx), { prefix: '/api/v1' });
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(productRoutes(ctx), { prefix: '/api/v1' });
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });
