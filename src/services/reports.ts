@@ -13,7 +13,7 @@ import { appendAudit } from '../store/audit.ts';
 import { addHit, countHits, windowAt } from '../store/rate-limits.ts';
 import type { DB } from '../store/schema.ts';
 import type { RmState } from '../store/schema-cases.ts';
-import { type Box, createDataKey, reportBox, reportOwner } from './data-keys.ts';
+import { type Box, contentPurged, createDataKey, reportBox, reportOwner } from './data-keys.ts';
 import { notifyReporterAck, notifyReporterReply } from './notify.ts';
 import type { CheckedFile } from './uploads.ts';
 
@@ -179,7 +179,7 @@ export async function getReport(ctx: AppContext, id: string): Promise<ReportView
   const db = ctx.db;
   const r = await db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) return undefined;
-  const text = openReportText(await reportBox(ctx, db, id), r);
+  const text = openReportText(await readableReportBox(ctx, id), r);
   const atts = await db
     .selectFrom('report_attachments')
     .select(['id', 'filename', 'media_type', 'size_bytes', 'sha256'])
@@ -270,10 +270,31 @@ export async function listReports(ctx: AppContext, f: ReportFilter) {
 }
 
 /** A report's text, or empty text with a "(purged)" title when its key was destroyed. */
+/**
+ * The report's Box, for reading it: 410 when its case was purged, even while another process's
+ * purge has not reached this process's key cache yet.
+ */
+export async function readableReportBox(ctx: AppContext, reportId: string): Promise<Box> {
+  const r = await ctx.db
+    .selectFrom('reports as r')
+    .leftJoin('cases as c', 'c.id', 'r.case_id')
+    .select('c.purged_at')
+    .where('r.id', '=', reportId)
+    .executeTakeFirst();
+  if (r?.purged_at) throw contentPurged('report');
+  return reportBox(ctx, ctx.db, reportId);
+}
+
 async function openReportTextOrPurged(
   ctx: AppContext,
-  r: { id: string; title_sealed: Buffer; description_sealed: Buffer },
+  r: { id: string; title_sealed: Buffer; description_sealed: Buffer; case_id: string | null },
 ): Promise<{ title: string; description: string }> {
+  if (
+    r.case_id &&
+    (await ctx.db.selectFrom('cases').select('purged_at').where('id', '=', r.case_id).executeTakeFirst())?.purged_at
+  ) {
+    return { title: '(purged)', description: '' };
+  }
   try {
     return openReportText(await reportBox(ctx, ctx.db, r.id), r);
   } catch (e) {
@@ -424,7 +445,7 @@ export async function reportThread(ctx: AppContext, reportId: string): Promise<T
     .orderBy('id')
     .execute();
   if (!rows.length) return [];
-  const box = await reportBox(ctx, ctx.db, reportId);
+  const box = await readableReportBox(ctx, reportId);
   return rows.map((m) => ({
     id: m.id,
     fromReporter: m.from_reporter,
@@ -446,7 +467,7 @@ export async function reportAttachment(
     .where('id', '=', attachmentId)
     .executeTakeFirst();
   if (!a) return undefined;
-  const box = await reportBox(ctx, ctx.db, reportId);
+  const box = await readableReportBox(ctx, reportId);
   return {
     filename: a.filename,
     mediaType: a.media_type,
@@ -463,7 +484,7 @@ export async function postReportMessage(
 ): Promise<ThreadMessage> {
   const now = ctx.clock.now();
   const fromReporter = meta.actor.type === 'reporter';
-  const box = await reportBox(ctx, ctx.db, reportId);
+  const box = await readableReportBox(ctx, reportId);
   const id = randomUUID();
   return ctx.db.transaction().execute(async (trx) => {
     const row = await trx
