@@ -13,6 +13,7 @@ import { registerHousekeeping, scheduleHousekeeping } from './jobs/housekeeping.
 import { createJobQueue } from './jobs/pgboss-queue.ts';
 import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
+import { upgradeToSealed } from './services/at-rest-upgrade.ts';
 import { registerAuditCheckpoints, scheduleCheckpoint } from './services/audit-checkpoints.ts';
 import { registerCordJobs } from './services/cords.ts';
 import { registerFeedJobs, syncEnvFeeds } from './services/feeds.ts';
@@ -69,6 +70,8 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         const keyring = openKeyring(config);
         const signing = await loadSigningKey(db.db, keyring, config, clock.now());
         const ctx: AppContext = { config, database: db, db: db.db, clock, log, jobs, keys: { keyring, signing } };
+        // Encryption at rest: seal what an older database holds in plaintext (once; then quick).
+        await upgradeToSealed(ctx, db.db, log);
         registerHousekeeping(ctx);
         const mail = registerMail(ctx);
         registerCaseReminders(ctx);

@@ -592,6 +592,16 @@ const ROWS: Row[] = [
   { method: 'GET', route: '/api/v1/cases', expect: by(401, 200, 200, 200, 200, 200, 403) },
   { method: 'GET', route: '/api/v1/cases/:id', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
   { method: 'GET', route: '/api/v1/cases/:id/timeline', target: 'case', expect: by(401, 200, 200, 404, 200, 200, 403) },
+  // Purging (crypto-shredding) is the operators', from a session; it acts on a fresh case like K.
+  {
+    method: 'POST',
+    route: '/api/v1/cases/:id/purge',
+    expect: by(401, 403, 403, 403, 200, 403, 403),
+    build: async (c) => ({
+      url: `/api/v1/cases/${c.role === 'operator' ? await freshCaseLikeK() : ids.caseK}/purge`,
+      body: { reason: `purged by ${c.role}` },
+    }),
+  },
   {
     method: 'POST',
     route: '/api/v1/cases/:id/participants',

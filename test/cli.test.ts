@@ -115,4 +115,28 @@ describe('village CLI', () => {
     expect(r.out).toMatch(/imported 2 of 3 SBOMs \(263 components\)/);
     expect(r.out).toContain('failed: acme/broken.json');
   });
+  it('rotates the key-encryption key: re-wraps every key, retires the old one; a rerun starts another', () => {
+    const kekFile = path.join(dataDir, 'keys', 'kek.json');
+    const idsInFile = () =>
+      (JSON.parse(fs.readFileSync(kekFile, 'utf8')) as { keys: Array<{ id: string }> }).keys.map((k) => k.id);
+    const [before] = idsInFile();
+    const st = village(['keys', 'status']);
+    expect(st.code, st.err).toBe(0);
+    expect(st.out).toMatch(new RegExp(`${before} \\(current\\): wraps \\d+ data key\\(s\\), 1 signing key\\(s\\)`));
+    const r = village(['keys', 'rotate', '--batch', '1']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/added key-encryption key kek-[0-9a-f]{16}/);
+    expect(r.out).toMatch(
+      new RegExp(`rotated to kek-[0-9a-f]{16}: re-wrapped \\d+ data key\\(s\\) and 1 signing key\\(s\\).*retired ${before}`),
+    );
+    const after = idsInFile();
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before);
+    const st2 = village(['keys', 'status']);
+    expect(st2.out).toContain(`${after[0]} (current)`);
+    expect(st2.out).not.toContain(String(before));
+    // Everything still opens with the new KEK alone (the signing key is unwrapped at every command).
+    const org = village(['org', 'create', '--slug', 'after-rotation', '--name', 'After rotation']);
+    expect(org.code, org.err).toBe(0);
+  }, 120_000);
 });

@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kevSignal, parseKevText } from '../src/formats/kev.ts';
 import { jobId } from '../src/jobs/pgboss-queue.ts';
+import { outboxText } from '../src/mail/outbox.ts';
 import { caseInvitation } from '../src/mail/templates.ts';
 import { CORD_SIGNAL_JOB, processStoredSignal, RELEASE_JOB, storeSignal } from '../src/services/cords.ts';
 import { makeOrg, makeUser, signIn, startTestVillage, type TestVillage } from './support/app.ts';
@@ -106,12 +107,14 @@ async function releaseJob(caseId: string) {
 }
 
 async function cordMail(caseId: string) {
-  return v.db
+  const rows = await v.db
     .selectFrom('mail_outbox')
-    .select(['key', 'to_address', 'subject', 'body_text'])
+    .select(['key', 'to_address', 'subject'])
     .where('key', 'like', `update:cord:${caseId}:%`)
     .orderBy('to_address')
     .execute();
+  // Bodies are sealed at rest; opened here to check what the mail says.
+  return Promise.all(rows.map(async (r) => ({ ...r, body_text: await outboxText(v.ctx, v.db, r.key) })));
 }
 
 async function createFeed(body: Record<string, unknown>): Promise<{ id: string }> {

@@ -142,7 +142,7 @@ describe('mail outbox (SMTP)', () => {
       attempts: 1,
       uncertain_attempts: 0,
       message_id: m.messageId,
-      body_text: null, // cleared once final: it may carry private links
+      body_sealed: null, // cleared once final: it may carry private links
       last_error: null,
       protection: 'signed', // no key for alice: GREEN goes out in clear, signed by the instance
       protected_to: null,
@@ -209,7 +209,7 @@ describe('mail outbox (SMTP)', () => {
     expect(sink.messages).toEqual([]);
     expect(sink.attempts).toBe(2);
     const r = await row(h, 'permanent');
-    expect(r).toMatchObject({ state: 'failed', attempts: 1, uncertain_attempts: 0, body_text: null });
+    expect(r).toMatchObject({ state: 'failed', attempts: 1, uncertain_attempts: 0, body_sealed: null });
     expect(r?.last_error).toContain('550');
     expect(r?.last_error).not.toContain('alice.permanent@'); // server replies echo addresses
     expect(await row(h, 'permanent-rcpt')).toMatchObject({ state: 'failed', attempts: 1 });
@@ -302,7 +302,7 @@ describe('mail disabled', () => {
       expect(disabledLines).toHaveLength(1);
       expect(await queueMail(h.ctx, h.ctx.db, mail('nowhere'))).toBe(true);
       await waitFor(async () => (await row(h, 'nowhere'))?.state === 'skipped', 5000, 'skipped');
-      expect(await row(h, 'nowhere')).toMatchObject({ state: 'skipped', attempts: 0, body_text: null });
+      expect(await row(h, 'nowhere')).toMatchObject({ state: 'skipped', attempts: 0, body_sealed: null });
       await waitFor(async () => (await jobState(h, 'nowhere')) === 'completed', 5000, 'job completion');
       expect(sink.attempts).toBe(0);
     } finally {

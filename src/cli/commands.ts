@@ -17,7 +17,10 @@ import type { JobQueue } from '../jobs/queue.ts';
 import { type MailHandle, registerMail } from '../mail/outbox.ts';
 import { registerSbomMatch } from '../services/affected.ts';
 import { verifyCheckpoint } from '../services/audit-checkpoints.ts';
+import { purgeCase } from '../services/case-purge.ts';
+import { ensureInstanceKey } from '../services/data-keys.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
+import { keyStatus, rotateKeys } from '../services/key-rotation.ts';
 import { formatTrace, resolveCaseId, traceLeak } from '../services/leak-tracing.ts';
 import { createOrganization, createUser } from '../services/organizations.ts';
 import { caseIdFromRef, registerReleaseJobs, releaseStatus, requestRelease, runRelease } from '../services/release.ts';
@@ -197,6 +200,48 @@ export const commands = {
       out(token);
       process.stderr.write(
         `token ${view.prefix}… for ${o.email}, scopes ${view.scopes.join(',')}, expires ${view.expiresAt.toISOString()}\n`,
+      );
+    });
+  },
+
+  async keysStatus(config: Config): Promise<void> {
+    await withContext(config, async (ctx) => {
+      const st = await keyStatus(ctx.db, ctx.keys.keyring);
+      out(`keyring: ${st.keyring}`);
+      for (const k of st.keks) {
+        const flags = [k.current ? 'current' : '', k.inKeyring ? '' : 'MISSING FROM THE KEYRING'].filter(Boolean).join(', ');
+        out(`  ${k.kekId}${flags ? ` (${flags})` : ''}: wraps ${k.dataKeys} data key(s), ${k.signingKeys} signing key(s)`);
+        if (!k.inKeyring) process.exitCode = 1;
+      }
+      out(`destroyed data keys (purged cases): ${st.destroyedDataKeys}`);
+    });
+  },
+
+  async keysRotate(config: Config, o: { graceSeconds?: number; batch: number }): Promise<void> {
+    await withContext(config, async (ctx) => {
+      await ensureInstanceKey(ctx, ctx.db, ctx.clock.now());
+      const started = Date.now();
+      // With a database server, other Village servers may be running: give any that wrapped a
+      // new key with the old KEK just as it changed time to commit, then sweep again.
+      const graceMs = (o.graceSeconds ?? (config.databaseUrl ? 5 : 0)) * 1000;
+      const r = await rotateKeys(ctx.db, ctx.keys.keyring, { batch: o.batch, graceMs, progress: out });
+      out(
+        `${r.resumed ? 'finished the rotation' : 'rotated'} to ${r.kekId}: re-wrapped ${r.dataKeys} data key(s) and ` +
+          `${r.signingKeys} signing key(s) in ${((Date.now() - started) / 1000).toFixed(2)} s; ` +
+          `retired ${r.retired.length ? r.retired.join(', ') : 'nothing'}`,
+      );
+    });
+  },
+
+  async casePurge(config: Config, id: string, o: { reason: string }): Promise<void> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+      throw new Error('ID must be a case id (a UUID)');
+    if (!o.reason.trim()) throw new Error('--reason must not be empty');
+    await withContext(config, async (ctx) => {
+      const r = await purgeCase(ctx, cliMeta(), id, o.reason.trim());
+      out(
+        `purged case ${id} at ${r.purgedAt.toISOString()}: destroyed ${r.keysDestroyed} data key(s)` +
+          `${r.reports.length ? ` (the case's and those of ${r.reports.join(', ')})` : ''}`,
       );
     });
   },

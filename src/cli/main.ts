@@ -73,6 +73,34 @@ token
   )
   .action(async (o: { email: string; name: string; scopes: Scope[]; days: number }) => commands.tokenCreate(config(), o));
 
+const wholeNumber = (min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
+  return n;
+};
+const keys = program.command('keys').description('the key-encryption keys (encryption at rest)');
+keys
+  .command('status')
+  .description('the key-encryption keys and how many data keys and signing keys each wraps')
+  .action(async () => commands.keysStatus(config()));
+keys
+  .command('rotate')
+  .description(
+    'add a new key-encryption key, re-wrap every data key and the signing key under it, retire the old one ' +
+      '(embedded database: stop the server first; PostgreSQL: servers keep running). Safe to interrupt and rerun.',
+  )
+  .option('--grace-seconds <n>', 'wait before the final sweep (default 5 with PostgreSQL, 0 embedded)', wholeNumber(0, 600))
+  .option('--batch <n>', 'keys re-wrapped per transaction', wholeNumber(1, 10_000), 500)
+  .action(async (o: { graceSeconds?: number; batch: number }) => commands.keysRotate(config(), o));
+
+const cases = program.command('cases').description('cases');
+cases
+  .command('purge')
+  .description("purge a case: destroy its data key and its reports' keys (crypto-shredding); its content can never be read again")
+  .argument('<id>', 'the case id')
+  .requiredOption('--reason <text>', 'why, for the audit log')
+  .action(async (id: string, o: { reason: string }) => commands.casePurge(config(), id, o));
+
 const audit = program.command('audit').description('the audit log');
 audit
   .command('verify')

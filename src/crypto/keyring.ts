@@ -113,9 +113,24 @@ function newEntry(now: Date): KeyFile['keys'][number] {
   return { id: kekIdOf(key), key: key.toString('base64'), created: now.toISOString() };
 }
 
-export class FileKeyring implements Keyring {
+/** A keyring whose KEKs Village itself manages (`village keys rotate`); an external KMS rotates on its own. */
+export interface RotatableKeyring extends Keyring {
+  /** Every KEK id it holds, the current one last. */
+  readonly ids: string[];
+  addKey(now?: Date): string;
+  retire(ids: readonly string[]): void;
+}
+
+export function isRotatable(k: Keyring): k is RotatableKeyring {
+  return (
+    typeof (k as Partial<RotatableKeyring>).addKey === 'function' && typeof (k as Partial<RotatableKeyring>).retire === 'function'
+  );
+}
+
+export class FileKeyring implements RotatableKeyring {
   private keys = new Map<string, Buffer>();
   private current = '';
+  private loadedStamp = '';
 
   private constructor(readonly file: string) {
     this.load();
@@ -152,6 +167,7 @@ export class FileKeyring implements Keyring {
   }
 
   private load(): void {
+    this.loadedStamp = this.stamp();
     const data = readKeyFile(this.file);
     this.keys = new Map(data.keys.map((k) => [k.id, Buffer.from(k.key, 'base64')]));
     this.current = data.keys[data.keys.length - 1]?.id ?? '';
@@ -167,7 +183,19 @@ export class FileKeyring implements Keyring {
     return k;
   }
 
+  /** What changes when the file is rewritten: modification time and size. */
+  private stamp(): string {
+    try {
+      const st = fs.statSync(this.file);
+      return `${st.mtimeMs}:${st.size}`;
+    } catch {
+      return '';
+    }
+  }
+
   async wrap(dataKey: Buffer, aad: string): Promise<Wrapped> {
+    // A rotation in another process adds a new current KEK: new wrappings use it at once.
+    if (this.stamp() !== this.loadedStamp) this.load();
     return { kekId: this.current, wrapped: aesWrap(this.key(this.current), dataKey, aad) };
   }
 

@@ -79,6 +79,7 @@ const ACTIONS = [
   'account.pgpkeys',
   'org.pgpkeys.read',
   'org.pgpkeys.write',
+  'case.purge',
 ] as const satisfies readonly Action[];
 // Compile-time: a new Action fails type-checking until it is added to the tables below.
 const everyAction: [Exclude<Action, (typeof ACTIONS)[number]>] extends [never] ? true : false = true;
@@ -132,6 +133,7 @@ const NEEDED_SCOPE: Record<Action, Scope | null> = {
   'account.pgpkeys': null,
   'org.pgpkeys.read': 'org:read',
   'org.pgpkeys.write': 'org:write',
+  'case.purge': null,
 };
 
 const ORG_A = '00000000-0000-4000-8000-00000000000a'; // a vendor
@@ -235,6 +237,8 @@ const ORG_TABLE: Partial<Record<Action, { own: [Outcome, Outcome, Outcome]; othe
   // Signed checkpoints hold counts and hashes only: every signed-in user.
   'audit.checkpoints': { own: [A, A, A], other: [A, A, A] },
   'feed.manage': { own: [F, F, A], other: [F, F, A] },
+  // Purging a case destroys its keys: operators only, whoever coordinates it.
+  'case.purge': { own: [F, F, A], other: [F, F, A] },
   // Products and SBOMs: every member of the organization, and operators.
   'product.read': { own: [A, A, A], other: [H, H, A] },
   'product.write': { own: [A, A, A], other: [H, H, A] },

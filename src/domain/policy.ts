@@ -109,6 +109,8 @@ export type Action =
   | 'case.participate'
   | 'case.state'
   | 'case.statement'
+  /** Crypto-shredding: destroy a case's data keys (operators, from a session). */
+  | 'case.purge'
   | 'community.list'
   | 'community.create'
   | 'community.read'
@@ -178,6 +180,7 @@ const SCOPE_FOR: Record<Action, Scope | undefined> = {
   'case.participate': 'cases:write',
   'case.state': 'cases:write',
   'case.statement': 'cases:write',
+  'case.purge': undefined,
   'community.list': 'communities:read',
   'community.create': 'instance:admin',
   'community.read': 'communities:read',
@@ -254,6 +257,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
     case 'webhook.instance':
     case 'audit.verify':
     case 'feed.manage':
+    case 'case.purge':
       return op ? ALLOW : forbidden('operators only');
     case 'org.list':
       return ALLOW; // scoped by visibleOrganizations()

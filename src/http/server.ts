@@ -13,6 +13,7 @@ import { accountRoutes } from './routes/account.ts';
 import { advisoryRoutes } from './routes/advisories.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { casePurgeRoutes } from './routes/case-purge.ts';
 import { caseStateRoutes } from './routes/case-state.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { communityRoutes } from './routes/communities.ts';
@@ -133,6 +134,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(tentRoutes(ctx), { prefix: '/api/v1' });
   await app.register(releaseRoutes(ctx), { prefix: '/api/v1' });
   await app.register(cordRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(casePurgeRoutes(ctx), { prefix: '/api/v1' });
   await app.register(communityRoutes(ctx), { prefix: '/api/v1' });
   await app.register(productRoutes(ctx), { prefix: '/api/v1' });
   await app.register(sbomUploadRoutes(ctx), { prefix: '/api/v1' });

@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
 import type { JobContext } from '../jobs/queue.ts';
+import { mailBox } from '../services/data-keys.ts';
 import { mailKeyFor } from '../services/pgp-keys.ts';
 import type { DB, MailState } from '../store/schema.ts';
 import type { Tlp } from '../store/schema-cases.ts';
@@ -84,7 +85,7 @@ function checkAddress(what: string, a: string): void {
  * transaction; on a plain Kysely it opens one). Returns false when the key was queued before.
  */
 export async function queueMail(
-  ctx: Pick<AppContext, 'config' | 'jobs' | 'log'>,
+  ctx: Pick<AppContext, 'config' | 'jobs' | 'log' | 'keys'>,
   trx: Kysely<DB>,
   mail: QueueMailInput,
 ): Promise<boolean> {
@@ -110,7 +111,8 @@ export async function queueMail(
       to_address: mail.to,
       reply_to: mail.replyTo ?? null,
       subject,
-      body_text: mail.text,
+      // Sealed under the instance mail key: the text may carry private links (and is cleared once final).
+      body_sealed: (await mailBox(ctx, trx)).seal('mail_outbox.body_text', key, mail.text),
       tlp: mail.tlp ?? 'AMBER',
       report_id: mail.reportId ?? null,
     })
@@ -128,7 +130,7 @@ export async function queueMail(
     // The job key ran before although the outbox had no row (rows deleted by hand): never send twice.
     await trx
       .updateTable('mail_outbox')
-      .set({ state: 'skipped', body_text: null, last_error: 'job key already used', finished_at: sql`now()` })
+      .set({ state: 'skipped', body_sealed: null, last_error: 'job key already used', finished_at: sql`now()` })
       .where('key', '=', key)
       .execute();
     ctx.log.warn({ job: MAIL_JOB, key }, 'mail key was already used by a job; not sent');
@@ -189,7 +191,7 @@ async function finish(
     .updateTable('mail_outbox')
     .set({
       state,
-      body_text: null,
+      body_sealed: null,
       finished_at: sql`now()`,
       ...(fields.last_error !== undefined ? { last_error: fields.last_error } : {}),
       ...(fields.smtp_response !== undefined ? { smtp_response: fields.smtp_response } : {}),
@@ -253,7 +255,7 @@ async function deliver(
       'to_address',
       'reply_to',
       'subject',
-      'body_text',
+      'body_sealed',
       'message_id',
       'created_at',
       'attempts',
@@ -274,7 +276,8 @@ async function deliver(
       'previous mail attempt has an unknown outcome; resending with the same Message-ID',
     );
   }
-  if (claimed.body_text === null) throw new Error('outbox row has no body'); // excluded by a CHECK constraint
+  if (claimed.body_sealed === null) throw new Error('outbox row has no body'); // excluded by a CHECK constraint
+  const text = (await mailBox(ctx, db)).text('mail_outbox.body_text', key, claimed.body_sealed);
 
   // Encrypted to the recipient's key as it is now, signed by the instance (src/mail/protect.ts).
   // A failure here is not an SMTP error: the job queue retries it.
@@ -286,7 +289,7 @@ async function deliver(
       to: claimed.to_address,
       replyTo: claimed.reply_to ?? undefined,
       subject: claimed.subject,
-      text: claimed.body_text,
+      text,
       messageId: claimed.message_id,
       date: claimed.created_at,
       tlp: claimed.tlp,
@@ -357,4 +360,11 @@ async function deliver(
     // The job queue logs this (message only) and retries with backoff.
     throw new Error(`${uncertain ? 'outcome unknown' : 'not delivered'}: ${detail}`);
   }
+}
+
+/** The text of a queued message, opened (null once the message is final and its body cleared). */
+export async function outboxText(ctx: Pick<AppContext, 'keys'>, db: Kysely<DB>, key: string): Promise<string | null> {
+  const row = await db.selectFrom('mail_outbox').select('body_sealed').where('key', '=', key).executeTakeFirst();
+  if (!row?.body_sealed) return null;
+  return (await mailBox(ctx, db)).text('mail_outbox.body_text', key, row.body_sealed);
 }

@@ -3,11 +3,14 @@
 // statements its tents allow, and the release date. Built from what the tents let that
 // organization see, never more; kept as sent (briefing_packets) and rendered as plain text.
 import type { Kysely } from 'kysely';
+import type { AppContext } from '../context.ts';
 import { mayReadItem, type TentAccess } from '../domain/tents.ts';
 import { tlpWithin } from '../domain/tlp-order.ts';
 import { BRIEFING_SLOTS, DATE_STYLE, type Segment, type WatermarkKey, weave } from '../domain/watermark/index.ts';
 import type { DB } from '../store/schema.ts';
 import type { Tlp } from '../store/schema-cases.ts';
+import { caseBox } from './data-keys.ts';
+import { openVulnerabilityText } from './vulnerabilities.ts';
 
 /** Statements say who is affected before release: tents below AMBER do not see them. */
 const STATEMENTS_TLP: Tlp = 'AMBER';
@@ -62,20 +65,40 @@ export interface BriefingSource {
   events: Array<{ at: Date; kind: string; summary: string; tlp: Tlp; audience: string; audience_org_id: string | null }>;
 }
 
-export async function loadBriefingSource(trx: Kysely<DB>, caseId: string): Promise<BriefingSource> {
-  const c = await trx
+export async function loadBriefingSource(
+  ctx: Pick<AppContext, 'keys'>,
+  trx: Kysely<DB>,
+  caseId: string,
+): Promise<BriefingSource> {
+  const box = await caseBox(ctx, trx, caseId);
+  const sealedCase = await trx
     .selectFrom('cases as c')
     .innerJoin('organizations as o', 'o.id', 'c.coordinator_org_id')
-    .select(['c.id', 'c.ref', 'c.title', 'c.summary', 'c.created_at', 'c.em_state', 'c.release_at', 'o.name as coordinator'])
+    .select([
+      'c.id',
+      'c.ref',
+      'c.title_sealed',
+      'c.summary_sealed',
+      'c.created_at',
+      'c.em_state',
+      'c.release_at',
+      'o.name as coordinator',
+    ])
     .where('c.id', '=', caseId)
     .executeTakeFirstOrThrow();
-  const vulns = await trx
+  const { title_sealed, summary_sealed, ...caseRest } = sealedCase;
+  const c = {
+    ...caseRest,
+    title: box.text('cases.title', caseId, title_sealed),
+    summary: box.text('cases.summary', caseId, summary_sealed),
+  };
+  const sealedVulns = await trx
     .selectFrom('vulnerabilities')
     .select([
       'id',
       'cve_id',
-      'title',
-      'description',
+      'title_sealed',
+      'description_sealed',
       'cwe_ids',
       'cvss31_vector',
       'cvss31_score',
@@ -86,6 +109,10 @@ export async function loadBriefingSource(trx: Kysely<DB>, caseId: string): Promi
     .where('case_id', '=', caseId)
     .orderBy('created_at')
     .execute();
+  const vulns = sealedVulns.map(({ title_sealed, description_sealed, ...v }) => ({
+    ...v,
+    ...openVulnerabilityText(box, { id: v.id, title_sealed, description_sealed }),
+  }));
   const products = vulns.length
     ? await trx
         .selectFrom('affected_products')
@@ -102,10 +129,16 @@ export async function loadBriefingSource(trx: Kysely<DB>, caseId: string): Promi
     .selectFrom('statements as s')
     .innerJoin('organizations as o', 'o.id', 's.org_id')
     .innerJoin('vulnerabilities as v', 'v.id', 's.vulnerability_id')
-    .select(['v.title', 'v.cve_id', 'o.name', 's.status', 's.fixed_versions'])
+    .select(['v.id', 'v.title_sealed', 'v.description_sealed', 'v.cve_id', 'o.name', 's.status', 's.fixed_versions'])
     .where('s.case_id', '=', caseId)
     .orderBy('o.name')
-    .execute();
+    .execute()
+    .then((rows) =>
+      rows.map(({ id, title_sealed, description_sealed, ...s }) => ({
+        ...s,
+        title: openVulnerabilityText(box, { id, title_sealed, description_sealed }).title,
+      })),
+    );
   const events = await trx
     .selectFrom('case_events')
     .select(['at', 'kind', 'summary', 'tlp', 'audience', 'audience_org_id'])
@@ -172,6 +205,7 @@ export function composeBriefing(
 
 /** The packet for one organization, loaded and composed in the caller's transaction. */
 export async function buildBriefing(
+  ctx: Pick<AppContext, 'keys'>,
   trx: Kysely<DB>,
   caseId: string,
   orgId: string,
@@ -180,7 +214,13 @@ export async function buildBriefing(
   now: Date,
 ): Promise<BriefingPacket> {
   const org = await trx.selectFrom('organizations').select('name').where('id', '=', orgId).executeTakeFirstOrThrow();
-  return composeBriefing(await loadBriefingSource(trx, caseId), { orgId, orgName: org.name }, access, participantCeiling, now);
+  return composeBriefing(
+    await loadBriefingSource(ctx, trx, caseId),
+    { orgId, orgName: org.name },
+    access,
+    participantCeiling,
+    now,
+  );
 }
 
 /**

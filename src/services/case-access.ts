@@ -7,6 +7,7 @@ import { type Action, type Actor, decide, scopeDecision } from '../domain/policy
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
 import { loadGates } from './case-gates.ts';
+import { assertNotPurged } from './case-purge.ts';
 import { auditCase } from './cases.ts';
 
 /**
@@ -57,6 +58,8 @@ export async function authorizeCase(ctx: AppContext, actor: Actor, action: Actio
     if (d.nda) throw problems.ndaRequired(d.reason, d.nda);
     throw d.reveal ? problems.forbidden(d.reason) : problems.notFound('case');
   }
+  // Only those who may act on the case learn that it was purged.
+  await assertNotPurged(ctx.db, caseId);
   return rel;
 }
 

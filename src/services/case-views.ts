@@ -1,10 +1,37 @@
 // What a case looks like to one organization: the coordinator sees everything; a participant
 // sees the case, the participants, the embargo, and the items its audience and TLP ceiling allow.
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
 import { type Actor, type CaseGate, type CaseRelation, caseListScope, decide, mayReadCaseItem } from '../domain/policy.ts';
+import type { DB } from '../store/schema.ts';
 import type { EmState, ParticipantRole, RmState, Tlp } from '../store/schema-cases.ts';
 import { loadGates } from './case-gates.ts';
+import { caseBox } from './data-keys.ts';
+
+/** A case's title and summary, opened (throws 410 when the case was purged). */
+export async function caseText(
+  ctx: Pick<AppContext, 'keys'>,
+  db: Kysely<DB>,
+  caseId: string,
+): Promise<{ title: string; summary: string }> {
+  const c = await db
+    .selectFrom('cases')
+    .select(['title_sealed', 'summary_sealed'])
+    .where('id', '=', caseId)
+    .executeTakeFirstOrThrow();
+  const box = await caseBox(ctx, db, caseId);
+  return { title: box.text('cases.title', caseId, c.title_sealed), summary: box.text('cases.summary', caseId, c.summary_sealed) };
+}
+
+/** A case's title, or '(purged)' when its data key was destroyed: for lists and notices. */
+export async function caseTitleOrPurged(ctx: Pick<AppContext, 'keys'>, db: Kysely<DB>, caseId: string): Promise<string> {
+  try {
+    return (await caseText(ctx, db, caseId)).title;
+  } catch (e) {
+    if ((e as { status?: number }).status === 410) return '(purged)';
+    throw e;
+  }
+}
 
 export interface ParticipantView {
   orgId: string;
@@ -64,11 +91,12 @@ export async function getCaseView(ctx: AppContext, actor: Actor, rel: CaseRelati
   // Participants see who else is in the case, but not who was removed.
   if (!coordinating) pq = pq.where('p.removed_at', 'is', null);
   const parts = await pq.execute();
+  const text = await caseText(ctx, ctx.db, c.id);
   return {
     id: c.id,
     ref: c.ref,
-    title: c.title,
-    summary: c.summary,
+    title: text.title,
+    summary: text.summary,
     coordinatorOrgId: c.coordinator_org_id,
     communityId: c.community_id,
     emState: c.em_state,
@@ -122,7 +150,6 @@ export async function listCases(ctx: AppContext, actor: Actor, opts: { open?: bo
   const { rows } = await sql<{
     id: string;
     ref: string;
-    title: string;
     em_state: EmState;
     release_at: Date | null;
     closed_at: Date | null;
@@ -132,7 +159,7 @@ export async function listCases(ctx: AppContext, actor: Actor, opts: { open?: bo
     next_ack_due: Date | null;
     pending_acks: string;
   }>`
-    SELECT c.id, c.ref, c.title, c.em_state, c.release_at, c.closed_at, c.coordinator_org_id, c.community_id, me.role AS my_role,
+    SELECT c.id, c.ref, c.em_state, c.release_at, c.closed_at, c.coordinator_org_id, c.community_id, me.role AS my_role,
            (SELECT min(p.invited_at + make_interval(hours => c.ack_hours))
               FROM case_participants p
              WHERE p.case_id = c.id AND p.acknowledged_at IS NULL AND p.removed_at IS NULL) AS next_ack_due,
@@ -154,7 +181,7 @@ export async function listCases(ctx: AppContext, actor: Actor, opts: { open?: bo
         )
       : new Map<string, CaseGate>();
   type Nda = CaseSummary['ndaRequired'];
-  const visible = rows.flatMap((r): Array<(typeof rows)[number] & { ndaRequired: Nda }> => {
+  const visible = rows.flatMap((r): Array<(typeof rows)[number] & { title: string; ndaRequired: Nda }> => {
     const gate = gates.get(r.id);
     const relation: CaseRelation = {
       caseId: r.id,
@@ -163,10 +190,12 @@ export async function listCases(ctx: AppContext, actor: Actor, opts: { open?: bo
       ...(gate ? { gate } : {}),
     };
     const read = decide(actor, 'case.read', { type: 'case', relation });
-    if (read.allow) return [{ ...r, ndaRequired: null }];
+    if (read.allow) return [{ ...r, title: '', ndaRequired: null }];
     if (read.nda) return [{ ...r, title: '', ndaRequired: read.nda }];
     return [];
   });
+  // Titles are sealed: opened only for the cases the actor may read.
+  for (const r of visible) if (!r.ndaRequired) r.title = await caseTitleOrPurged(ctx, ctx.db, r.id);
   return visible.map((r) => {
     const coordinating = r.coordinator_org_id === scope.orgId;
     // Only the coordinator chases acknowledgements; everyone works towards the release date.

@@ -1,5 +1,6 @@
 // Cases: opened from reports by a coordinator, with participants (each with its own Vultron
 // report-management state and vendor case-state flags) and case-wide flags.
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
 import type { UserActor } from '../domain/policy.ts';
@@ -9,6 +10,7 @@ import type { DB } from '../store/schema.ts';
 import type { ParticipantRole, RmState, Tlp } from '../store/schema-cases.ts';
 import { auditObject } from './audit-log.ts';
 import { loadGates } from './case-gates.ts';
+import { caseOwner, createDataKey } from './data-keys.ts';
 import { notifyInvited } from './notify.ts';
 import { nextRef, setReportState } from './reports.ts';
 import { applyTemplate } from './tents.ts';
@@ -66,12 +68,16 @@ export async function openCase(
       }
     }
     const ref = await nextRef(trx, 'case_ref_seq', 'VC', now);
+    const id = randomUUID();
+    // Each case has its own data key; its text is sealed under it (docs/encryption-at-rest.md).
+    const box = await createDataKey(ctx, trx, caseOwner(id), now);
     const c = await trx
       .insertInto('cases')
       .values({
+        id,
         ref,
-        title: input.title,
-        summary: input.summary ?? '',
+        title_sealed: box.seal('cases.title', id, input.title),
+        summary_sealed: box.seal('cases.summary', id, input.summary ?? ''),
         coordinator_org_id: actor.orgId,
         community_id: input.communityId ?? null,
         ack_hours: input.ackHours ?? 72,

@@ -5,6 +5,7 @@ import { type CaseRelation, caseCeiling, mayReadCaseItem, tlpWithin, type UserAc
 import { problems } from '../problem.ts';
 import type { Tlp } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
+import { type Box, caseBox } from './data-keys.ts';
 import { notifyMessage } from './notify.ts';
 import { addTimeline } from './timeline.ts';
 import type { CheckedFile } from './uploads.ts';
@@ -96,13 +97,16 @@ export async function postMessage(
         throw problems.badRequest('No such thread.', [{ field: 'body.threadId', message: 'unknown thread' }]);
       }
     }
+    const id = crypto.randomUUID();
+    const box = await caseBox(ctx, trx, rel.caseId);
     const row = await trx
       .insertInto('case_messages')
       .values({
+        id,
         case_id: rel.caseId,
-        thread_id: threadId ?? crypto.randomUUID(),
-        subject: input.subject,
-        body: input.body,
+        thread_id: threadId ?? id,
+        subject_sealed: box.seal('case_messages.subject', id, input.subject),
+        body_sealed: box.seal('case_messages.body', id, input.body),
         tlp: input.tlp,
         audience: input.audience,
         audience_org_id: audienceOrgId,
@@ -112,7 +116,6 @@ export async function postMessage(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (!threadId) await trx.updateTable('case_messages').set({ thread_id: row.id }).where('id', '=', row.id).execute();
     await addTimeline(trx, meta, {
       caseId: rel.caseId,
       at: now,
@@ -136,27 +139,37 @@ export async function postMessage(
       audienceOrgId,
       authorOrgId: actor.orgId,
     });
-    return toView({ ...row, thread_id: threadId ?? row.id });
+    return toView(box, row);
   });
 }
 
-function toView(m: {
-  id: string;
-  thread_id: string;
-  subject: string;
-  body: string;
-  tlp: Tlp;
-  audience: 'all' | 'org';
-  audience_org_id: string | null;
-  author_user_id: string;
-  author_org_id: string;
-  created_at: Date;
-}): MessageView {
+/** A case message's sealed subject and body, opened. */
+export function openMessageText(box: Box, m: { id: string; subject_sealed: Buffer; body_sealed: Buffer }) {
+  return {
+    subject: box.text('case_messages.subject', m.id, m.subject_sealed),
+    body: box.text('case_messages.body', m.id, m.body_sealed),
+  };
+}
+
+function toView(
+  box: Box,
+  m: {
+    id: string;
+    thread_id: string;
+    subject_sealed: Buffer;
+    body_sealed: Buffer;
+    tlp: Tlp;
+    audience: 'all' | 'org';
+    audience_org_id: string | null;
+    author_user_id: string;
+    author_org_id: string;
+    created_at: Date;
+  },
+): MessageView {
   return {
     id: m.id,
     threadId: m.thread_id,
-    subject: m.subject,
-    body: m.body,
+    ...openMessageText(box, m),
     tlp: m.tlp,
     audience: m.audience,
     audienceOrgId: m.audience_org_id,
@@ -193,7 +206,9 @@ export async function listMessages(
       .transaction()
       .execute((trx) => auditCase(ctx, trx, meta, 'case.messages_read', rel.caseId, { messages: visible.map((m) => m.id) }));
   }
-  return visible.map(toView);
+  if (!visible.length) return [];
+  const box = await caseBox(ctx, ctx.db, rel.caseId);
+  return visible.map((m) => toView(box, m));
 }
 
 /** What an artifact's listing shows: everything but the bytes. */
@@ -236,9 +251,12 @@ export async function addArtifact(
   if (!tlpWithin(input.tlp, ceiling)) throw problems.forbidden(`Your ceiling in this case is TLP:${ceiling}.`);
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
+    const id = crypto.randomUUID();
+    const box = await caseBox(ctx, trx, rel.caseId);
     const row = await trx
       .insertInto('case_artifacts')
       .values({
+        id,
         case_id: rel.caseId,
         name: file.filename,
         media_type: file.mediaType,
@@ -247,7 +265,7 @@ export async function addArtifact(
         tlp: input.tlp,
         audience: input.audience,
         audience_org_id: audienceOrgId,
-        content: file.content,
+        content_sealed: box.seal('case_artifacts.content', id, file.content),
         uploaded_by: actor.userId,
         uploaded_by_org: actor.orgId,
         created_at: now,
@@ -336,5 +354,11 @@ export async function readArtifact(ctx: AppContext, meta: RequestMeta, actor: Us
     throw problems.notFound('artifact');
   }
   await ctx.db.transaction().execute((trx) => auditCase(ctx, trx, meta, 'case.artifact_read', rel.caseId, { artifactId }));
-  return { name: a.name, mediaType: a.media_type, content: a.content, tlp: a.tlp };
+  const box = await caseBox(ctx, ctx.db, rel.caseId);
+  return { name: a.name, mediaType: a.media_type, content: openArtifactContent(box, a), tlp: a.tlp };
+}
+
+/** An artifact's sealed bytes, opened. */
+export function openArtifactContent(box: Box, a: { id: string; content_sealed: Buffer }): Buffer {
+  return box.bytes('case_artifacts.content', a.id, a.content_sealed);
 }

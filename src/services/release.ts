@@ -19,12 +19,15 @@ import { advisoryIdOf, csafPath, type ReleaseSnapshot, type SnapshotRevision } f
 import { queueMail } from '../mail/outbox.ts';
 import type { DB } from '../store/schema.ts';
 import type { ReleaseStep } from '../store/schema-release.ts';
+import { caseText } from './case-views.ts';
 import { auditCase } from './cases.ts';
+import { caseBox } from './data-keys.ts';
 import { endEmbargoAtRelease } from './embargo.ts';
 import { notifyCase } from './notify.ts';
 import { isReleased } from './release-state.ts';
 import { openTentTx } from './tents.ts';
 import { addTimeline } from './timeline.ts';
+import { openStatementText, openVulnerabilityText } from './vulnerabilities.ts';
 import { emitWebhookEvent } from './webhooks.ts';
 
 export const RELEASE_JOB = 'release.run';
@@ -86,9 +89,12 @@ export async function loadSnapshot(
   const c = await db
     .selectFrom('cases as c')
     .innerJoin('organizations as o', 'o.id', 'c.coordinator_org_id')
-    .select(['c.ref', 'c.title', 'c.summary', 'o.name as coordinator'])
+    .select(['c.ref', 'o.name as coordinator'])
     .where('c.id', '=', caseId)
     .executeTakeFirstOrThrow();
+  // The case's free text is sealed at rest (docs/encryption-at-rest.md): opened with its data key.
+  const text = await caseText(ctx, db, caseId);
+  const box = await caseBox(ctx, db, caseId);
   // A stable order (documents are rebuilt and compared): by creation time, then by content.
   const vulns = await db
     .selectFrom('vulnerabilities')
@@ -96,7 +102,6 @@ export async function loadSnapshot(
     .where('case_id', '=', caseId)
     .orderBy('created_at')
     .orderBy('cve_id')
-    .orderBy('title')
     .orderBy('id')
     .execute();
   const ids = vulns.map((v) => v.id);
@@ -153,8 +158,8 @@ export async function loadSnapshot(
   const last = release.revisions.at(-1);
   return {
     advisoryId: advisoryIdOf(c.ref),
-    title: c.title,
-    summary: c.summary,
+    title: text.title,
+    summary: text.summary,
     publisher: { name: c.coordinator, namespace: ctx.config.publicUrl },
     baseUrl: ctx.config.publicUrl,
     initialReleaseDate: release.initialReleaseDate,
@@ -164,8 +169,7 @@ export async function loadSnapshot(
     vulnerabilities: vulns.map((v) => ({
       key: v.id,
       cveId: v.cve_id,
-      title: v.title,
-      description: v.description,
+      ...openVulnerabilityText(box, v),
       cweIds: v.cwe_ids,
       cvss31: v.cvss31_vector ? { vector: v.cvss31_vector, baseScore: Number(v.cvss31_score) } : null,
       cvss40: v.cvss40_vector ? { vector: v.cvss40_vector, baseScore: Number(v.cvss40_score) } : null,
@@ -180,16 +184,19 @@ export async function loadSnapshot(
           versionRange: p.version_range,
         })),
     })),
-    statements: statements.map((s) => ({
-      vulnerabilityKey: s.vulnerability_id,
-      orgId: s.org_id,
-      status: s.status,
-      justification: s.justification,
-      fixedVersions: s.fixed_versions,
-      remediation: s.remediation,
-      publicStatement: s.public_statement,
-      advisoryUrl: s.advisory_url,
-    })),
+    statements: statements.map((s) => {
+      const t = openStatementText(box, s);
+      return {
+        vulnerabilityKey: s.vulnerability_id,
+        orgId: s.org_id,
+        status: s.status,
+        justification: t.justification,
+        fixedVersions: s.fixed_versions,
+        remediation: t.remediation,
+        publicStatement: t.publicStatement,
+        advisoryUrl: s.advisory_url,
+      };
+    }),
     credits: [...new Set(credits.map((r) => (r.credit_name ?? r.reporter_name ?? '').trim()).filter((n) => n.length > 0))],
     generator: { name: 'Village', version: VILLAGE_VERSION },
   };

@@ -1,16 +1,19 @@
 // Intake and triage of vulnerability reports. Anyone may report, with or without an account;
 // the reporter follows the report through a private reply link. Coordinators triage reports
 // through Vultron's report-management states and merge them into cases.
+import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
 import { actorIds } from '../context.ts';
 import { randomToken, sha256Hex } from '../crypto/secrets.ts';
 import { type RmAction, rmNext } from '../domain/report-states.ts';
+import { matchesQuery, wordSet, wordSimilarity } from '../domain/text-search.ts';
 import { problems } from '../problem.ts';
 import { appendAudit } from '../store/audit.ts';
 import { addHit, countHits, windowAt } from '../store/rate-limits.ts';
 import type { DB } from '../store/schema.ts';
 import type { RmState } from '../store/schema-cases.ts';
+import { type Box, contentPurged, createDataKey, reportBox, reportOwner } from './data-keys.ts';
 import { notifyReporterAck, notifyReporterReply } from './notify.ts';
 import type { CheckedFile } from './uploads.ts';
 
@@ -64,12 +67,16 @@ export async function submitReport(
   return ctx.db.transaction().execute(async (trx) => {
     await addHit(trx, 'report-ip', ipKey, w);
     const ref = await nextRef(trx, 'report_ref_seq', 'VR', now);
+    const id = randomUUID();
+    // Each report has its own data key: its text is sealed before it is ever stored.
+    const box = await createDataKey(ctx, trx, reportOwner(id), now);
     const row = await trx
       .insertInto('reports')
       .values({
+        id,
         ref,
-        title: input.title,
-        description: input.description,
+        title_sealed: box.seal('reports.title', id, input.title),
+        description_sealed: box.seal('reports.description', id, input.description),
         vendor_name: input.vendorName ?? null,
         product_name: input.productName ?? null,
         purl: input.purl ?? null,
@@ -89,15 +96,17 @@ export async function submitReport(
       .returning(['id', 'ref'])
       .executeTakeFirstOrThrow();
     for (const f of files) {
+      const attId = randomUUID();
       await trx
         .insertInto('report_attachments')
         .values({
+          id: attId,
           report_id: row.id,
           filename: f.filename,
           media_type: f.mediaType,
           size_bytes: f.sizeBytes,
           sha256: f.sha256,
-          content: f.content,
+          content_sealed: box.seal('report_attachments.content', attId, f.content),
           created_at: now,
         })
         .execute();
@@ -158,9 +167,19 @@ export interface ReportView {
   attachments: Array<{ id: string; filename: string; mediaType: string; sizeBytes: number; sha256: string }>;
 }
 
-export async function getReport(db: Kysely<DB>, id: string): Promise<ReportView | undefined> {
+/** A report's sealed text, opened. */
+export function openReportText(box: Box, r: { id: string; title_sealed: Buffer; description_sealed: Buffer }) {
+  return {
+    title: box.text('reports.title', r.id, r.title_sealed),
+    description: box.text('reports.description', r.id, r.description_sealed),
+  };
+}
+
+export async function getReport(ctx: AppContext, id: string): Promise<ReportView | undefined> {
+  const db = ctx.db;
   const r = await db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) return undefined;
+  const text = openReportText(await readableReportBox(ctx, id), r);
   const atts = await db
     .selectFrom('report_attachments')
     .select(['id', 'filename', 'media_type', 'size_bytes', 'sha256'])
@@ -170,8 +189,8 @@ export async function getReport(db: Kysely<DB>, id: string): Promise<ReportView 
   return {
     id: r.id,
     ref: r.ref,
-    title: r.title,
-    description: r.description,
+    title: text.title,
+    description: text.description,
     vendorName: r.vendor_name,
     productName: r.product_name,
     purl: r.purl,
@@ -203,18 +222,85 @@ export interface ReportFilter {
   offset: number;
 }
 
+/** How many of the most recent reports (after the other filters) a text search looks through. */
+export const SEARCH_WINDOW = 2000;
+
+/**
+ * The triage inbox. Report text is sealed, so a text query (`q`) is answered in process: the
+ * most recent SEARCH_WINDOW reports that pass the other filters are opened and matched.
+ */
 export async function listReports(ctx: AppContext, f: ReportFilter) {
   let q = ctx.db
     .selectFrom('reports')
-    .select(['id', 'ref', 'title', 'vendor_name', 'product_name', 'cve_ids', 'rm_state', 'case_id', 'created_at'])
+    .select([
+      'id',
+      'ref',
+      'title_sealed',
+      'description_sealed',
+      'vendor_name',
+      'product_name',
+      'cve_ids',
+      'rm_state',
+      'case_id',
+      'created_at',
+    ])
     .orderBy('created_at', 'desc')
-    .limit(f.limit)
-    .offset(f.offset);
+    .orderBy('id', 'desc');
   if (f.state) q = q.where('rm_state', '=', f.state);
   if (f.vendor) q = q.where('vendor_name', 'ilike', `%${f.vendor.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   if (f.olderThanDays) q = q.where('created_at', '<', new Date(ctx.clock.now().getTime() - f.olderThanDays * 86_400_000));
-  if (f.q) q = q.where(sql<boolean>`search @@ websearch_to_tsquery('english', ${f.q})`);
-  return q.execute();
+  const rows = f.q ? await q.limit(SEARCH_WINDOW).execute() : await q.limit(f.limit).offset(f.offset).execute();
+  const out = [];
+  for (const r of rows) {
+    const text = await openReportTextOrPurged(ctx, r);
+    if (f.q && !matchesQuery(f.q, `${text.title} ${text.description} ${r.vendor_name ?? ''} ${r.product_name ?? ''}`)) continue;
+    out.push({
+      id: r.id,
+      ref: r.ref,
+      title: text.title,
+      vendor_name: r.vendor_name,
+      product_name: r.product_name,
+      cve_ids: r.cve_ids,
+      rm_state: r.rm_state,
+      case_id: r.case_id,
+      created_at: r.created_at,
+    });
+  }
+  return f.q ? out.slice(f.offset, f.offset + f.limit) : out;
+}
+
+/** A report's text, or empty text with a "(purged)" title when its key was destroyed. */
+/**
+ * The report's Box, for reading it: 410 when its case was purged, even while another process's
+ * purge has not reached this process's key cache yet.
+ */
+export async function readableReportBox(ctx: AppContext, reportId: string): Promise<Box> {
+  const r = await ctx.db
+    .selectFrom('reports as r')
+    .leftJoin('cases as c', 'c.id', 'r.case_id')
+    .select('c.purged_at')
+    .where('r.id', '=', reportId)
+    .executeTakeFirst();
+  if (r?.purged_at) throw contentPurged('report');
+  return reportBox(ctx, ctx.db, reportId);
+}
+
+async function openReportTextOrPurged(
+  ctx: AppContext,
+  r: { id: string; title_sealed: Buffer; description_sealed: Buffer; case_id: string | null },
+): Promise<{ title: string; description: string }> {
+  if (
+    r.case_id &&
+    (await ctx.db.selectFrom('cases').select('purged_at').where('id', '=', r.case_id).executeTakeFirst())?.purged_at
+  ) {
+    return { title: '(purged)', description: '' };
+  }
+  try {
+    return openReportText(await reportBox(ctx, ctx.db, r.id), r);
+  } catch (e) {
+    if ((e as { status?: number }).status === 410) return { title: '(purged)', description: '' };
+    throw e;
+  }
 }
 
 export interface DuplicateHint {
@@ -227,52 +313,58 @@ export interface DuplicateHint {
 }
 
 /**
- * Likely duplicates of a report, computed in the database: shared words (cosine similarity of
- * the reports' stemmed word sets), the same product or purl, and shared CVE ids.
+ * Likely duplicates of a report: shared words (cosine similarity of the reports' stemmed word
+ * sets, over the most recent SEARCH_WINDOW reports, opened in process), the same product or purl,
+ * and shared CVE ids (these three found by the database over all reports).
  */
 export async function duplicateHints(ctx: AppContext, reportId: string, limit = 10): Promise<DuplicateHint[]> {
-  const { rows } = await sql<{
-    id: string;
-    ref: string;
-    title: string;
-    case_id: string | null;
-    text_sim: number;
-    same_product: boolean;
-    same_purl: boolean;
-    shared_cves: boolean;
-  }>`
-    WITH me AS (
-      SELECT r.*, tsvector_to_array(r.search) AS lexemes,
-             (SELECT to_tsquery('simple', string_agg(quote_literal(lex), ' | '))
-                FROM unnest(tsvector_to_array(r.search)) AS lex) AS words
-        FROM reports r WHERE r.id = ${reportId}
-    )
-    SELECT o.id, o.ref, o.title, o.case_id,
-           -- Cosine similarity of the two reports' word sets (stemmed lexemes).
-           coalesce((SELECT count(*) FROM unnest(tsvector_to_array(o.search)) AS l WHERE l = ANY (me.lexemes))::float8
-             / nullif(sqrt(cardinality(me.lexemes)::float8 * length(o.search)), 0), 0) AS text_sim,
-           (me.product_name IS NOT NULL AND lower(o.product_name) = lower(me.product_name)) AS same_product,
-           (me.purl IS NOT NULL AND o.purl = me.purl) AS same_purl,
-           (o.cve_ids && me.cve_ids) AS shared_cves
-      FROM reports o, me
-     WHERE o.id <> me.id
-       AND (o.search @@ me.words
-            OR (me.product_name IS NOT NULL AND lower(o.product_name) = lower(me.product_name))
-            OR (me.purl IS NOT NULL AND o.purl = me.purl)
-            OR o.cve_ids && me.cve_ids)`.execute(ctx.db);
-  return rows
-    .map((r) => {
-      const reasons: string[] = [];
-      if (r.shared_cves) reasons.push('same CVE');
-      if (r.same_purl) reasons.push('same package (purl)');
-      if (r.same_product) reasons.push('same product');
-      if (r.text_sim >= 0.25) reasons.push('similar text');
-      const score = Math.min(1, r.text_sim + (r.shared_cves ? 0.6 : 0) + (r.same_purl ? 0.4 : 0) + (r.same_product ? 0.2 : 0));
-      return { reportId: r.id, ref: r.ref, title: r.title, caseId: r.case_id, score: Math.round(score * 1000) / 1000, reasons };
+  const me = await ctx.db.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirst();
+  if (!me) return [];
+  const meWords = wordSet(Object.values(await openReportTextOrPurged(ctx, me)).join(' '));
+  const recent = await ctx.db
+    .selectFrom('reports')
+    .select(['id', 'ref', 'title_sealed', 'description_sealed', 'case_id', 'product_name', 'purl', 'cve_ids'])
+    .where('id', '<>', reportId)
+    .orderBy('created_at', 'desc')
+    .limit(SEARCH_WINDOW)
+    .execute();
+  const related = await ctx.db
+    .selectFrom('reports')
+    .select(['id', 'ref', 'title_sealed', 'description_sealed', 'case_id', 'product_name', 'purl', 'cve_ids'])
+    .where('id', '<>', reportId)
+    .where((eb) => {
+      const ors = [];
+      if (me.product_name) ors.push(eb(sql`lower(product_name)`, '=', me.product_name.toLowerCase()));
+      if (me.purl) ors.push(eb('purl', '=', me.purl));
+      if (me.cve_ids.length) ors.push(sql<boolean>`cve_ids && ${sql.val(me.cve_ids)}::text[]`);
+      return ors.length ? eb.or(ors) : sql<boolean>`false`;
     })
-    .filter((h) => h.reasons.length > 0)
-    .sort((a, b) => b.score - a.score)
-    .slice(0, limit);
+    .execute();
+  const byId = new Map([...recent, ...related].map((r) => [r.id, r]));
+  const hints: DuplicateHint[] = [];
+  for (const r of byId.values()) {
+    const text = await openReportTextOrPurged(ctx, r);
+    const textSim = wordSimilarity(meWords, wordSet(`${text.title} ${text.description}`));
+    const sharedCves = r.cve_ids.some((c) => me.cve_ids.includes(c));
+    const samePurl = me.purl !== null && r.purl === me.purl;
+    const sameProduct = me.product_name !== null && r.product_name?.toLowerCase() === me.product_name.toLowerCase();
+    const reasons: string[] = [];
+    if (sharedCves) reasons.push('same CVE');
+    if (samePurl) reasons.push('same package (purl)');
+    if (sameProduct) reasons.push('same product');
+    if (textSim >= 0.25) reasons.push('similar text');
+    if (!reasons.length) continue;
+    const score = Math.min(1, textSim + (sharedCves ? 0.6 : 0) + (samePurl ? 0.4 : 0) + (sameProduct ? 0.2 : 0));
+    hints.push({
+      reportId: r.id,
+      ref: r.ref,
+      title: text.title,
+      caseId: r.case_id,
+      score: Math.round(score * 1000) / 1000,
+      reasons,
+    });
+  }
+  return hints.sort((a, b) => b.score - a.score).slice(0, limit);
 }
 
 /** Moves a report through Vultron's report-management states; illegal moves change nothing. */
@@ -344,15 +436,43 @@ export interface ThreadMessage {
   createdAt: Date;
 }
 
-export async function reportThread(db: Kysely<DB>, reportId: string): Promise<ThreadMessage[]> {
-  const rows = await db
+export async function reportThread(ctx: AppContext, reportId: string): Promise<ThreadMessage[]> {
+  const rows = await ctx.db
     .selectFrom('report_messages')
-    .select(['id', 'from_reporter', 'body', 'created_at'])
+    .select(['id', 'from_reporter', 'body_sealed', 'created_at'])
     .where('report_id', '=', reportId)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map((m) => ({ id: m.id, fromReporter: m.from_reporter, body: m.body, createdAt: m.created_at }));
+  if (!rows.length) return [];
+  const box = await readableReportBox(ctx, reportId);
+  return rows.map((m) => ({
+    id: m.id,
+    fromReporter: m.from_reporter,
+    body: box.text('report_messages.body', m.id, m.body_sealed),
+    createdAt: m.created_at,
+  }));
+}
+
+/** An attachment of a report, opened: what the download route sends. */
+export async function reportAttachment(
+  ctx: AppContext,
+  reportId: string,
+  attachmentId: string,
+): Promise<{ filename: string; mediaType: string; content: Buffer } | undefined> {
+  const a = await ctx.db
+    .selectFrom('report_attachments')
+    .select(['id', 'filename', 'media_type', 'content_sealed'])
+    .where('report_id', '=', reportId)
+    .where('id', '=', attachmentId)
+    .executeTakeFirst();
+  if (!a) return undefined;
+  const box = await readableReportBox(ctx, reportId);
+  return {
+    filename: a.filename,
+    mediaType: a.media_type,
+    content: box.bytes('report_attachments.content', a.id, a.content_sealed),
+  };
 }
 
 /** A message on a report's thread, from the reporter (reply link) or a coordinator. */
@@ -364,14 +484,17 @@ export async function postReportMessage(
 ): Promise<ThreadMessage> {
   const now = ctx.clock.now();
   const fromReporter = meta.actor.type === 'reporter';
+  const box = await readableReportBox(ctx, reportId);
+  const id = randomUUID();
   return ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('report_messages')
       .values({
+        id,
         report_id: reportId,
         from_reporter: fromReporter,
         author_user_id: actorIds(meta).actorUserId,
-        body,
+        body_sealed: box.seal('report_messages.body', id, body),
         created_at: now,
       })
       .returning(['id', 'created_at'])

@@ -25,6 +25,7 @@ import type { DB } from '../store/schema.ts';
 import { composeBriefing, loadBriefingSource } from './briefing.ts';
 import { loadTents } from './case-gates.ts';
 import { ACK_CHECK_JOB, auditCase } from './cases.ts';
+import { caseBox } from './data-keys.ts';
 import { watermarkFor } from './leak-tracing.ts';
 import { notifyBriefing } from './notify.ts';
 import { addTimeline } from './timeline.ts';
@@ -298,7 +299,7 @@ export async function openTentTx(
   const joined: string[] = [];
   const briefed: string[] = [];
   // What the packets are made from is the same for everyone in the tent: load it once.
-  const source = members.length ? await loadBriefingSource(trx, caseId) : null;
+  const source = members.length ? await loadBriefingSource(ctx, trx, caseId) : null;
   const withoutThis = tents.map((t) => (t.spec.id === tentId ? { spec: t.spec, state: { openedAt: null } } : t));
   for (const m of members) {
     if (m.removed) continue; // the coordinator took it out of the case
@@ -328,7 +329,17 @@ export async function openTentTx(
     const packet = composeBriefing(source, { orgId: m.orgId, orgName: m.orgName }, access, ceiling, now);
     const stored = await trx
       .insertInto('briefing_packets')
-      .values({ case_id: caseId, tent_id: tentId, org_id: m.orgId, content: JSON.stringify(packet), created_at: now })
+      .values({
+        case_id: caseId,
+        tent_id: tentId,
+        org_id: m.orgId,
+        content_sealed: (await caseBox(ctx, trx, caseId)).sealJson(
+          'briefing_packets.content',
+          `${caseId}:${tentId}:${m.orgId}`,
+          packet,
+        ),
+        created_at: now,
+      })
       .onConflict((oc) => oc.columns(['case_id', 'tent_id', 'org_id']).doNothing())
       .returning('id')
       .executeTakeFirst();

@@ -1,6 +1,7 @@
 // A case's vulnerabilities (CVE, CWE, CVSS 3.1 / 4.0 scored by the CVSS module, an SSVC decision
 // from CERT/CC's official tables) and their affected products (purl + version range), and each
 // vendor's statement per vulnerability.
+import { randomUUID } from 'node:crypto';
 import type { AppContext, RequestMeta } from '../context.ts';
 import type { CaseRelation, UserActor } from '../domain/policy.ts';
 import { parseCvss } from '../formats/cvss.ts';
@@ -8,6 +9,7 @@ import { type SsvcDecision, ssvcDecide } from '../formats/ssvc.ts';
 import { problems } from '../problem.ts';
 import type { StatementStatus } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
+import { type Box, caseBox } from './data-keys.ts';
 import { enqueueRevisionIfReleased } from './release.ts';
 import { assertNotReleased } from './release-state.ts';
 import { addTimeline } from './timeline.ts';
@@ -70,13 +72,16 @@ export async function addVulnerability(
         .executeTakeFirst();
       if (dup) throw problems.conflict(`${input.cveId} is already in this case.`);
     }
+    const id = randomUUID();
+    const box = await caseBox(ctx, trx, rel.caseId);
     const v = await trx
       .insertInto('vulnerabilities')
       .values({
+        id,
         case_id: rel.caseId,
         cve_id: input.cveId ?? null,
-        title: input.title,
-        description: input.description ?? '',
+        title_sealed: box.seal('vulnerabilities.title', id, input.title),
+        description_sealed: box.seal('vulnerabilities.description', id, input.description ?? ''),
         cwe_ids: input.cweIds ?? [],
         cvss31_vector: c31.vector,
         cvss31_score: c31.score,
@@ -105,7 +110,7 @@ export async function addVulnerability(
       caseId: rel.caseId,
       at: now,
       kind: 'vulnerability.added',
-      summary: `Vulnerability added: ${input.cveId ?? input.title}`,
+      summary: input.cveId ? `Vulnerability added: ${input.cveId}` : 'Vulnerability added',
       data: { vulnerabilityId: v.id, cveId: input.cveId ?? null },
     });
     await auditCase(ctx, trx, meta, 'case.vulnerability_add', rel.caseId, { vulnerabilityId: v.id, cveId: input.cveId ?? null });
@@ -121,8 +126,11 @@ export async function updateVulnerability(
   patch: Omit<VulnerabilityInput, 'products' | 'title'> & { title?: string | undefined },
 ): Promise<void> {
   const set: Record<string, unknown> = {};
-  if (patch.title !== undefined) set.title = patch.title;
-  if (patch.description !== undefined) set.description = patch.description;
+  const box = patch.title !== undefined || patch.description !== undefined ? await caseBox(ctx, ctx.db, rel.caseId) : null;
+  if (box && patch.title !== undefined) set.title_sealed = box.seal('vulnerabilities.title', vulnId, patch.title);
+  if (box && patch.description !== undefined) {
+    set.description_sealed = box.seal('vulnerabilities.description', vulnId, patch.description);
+  }
   if (patch.cweIds !== undefined) set.cwe_ids = patch.cweIds;
   if (patch.cveId !== undefined) set.cve_id = patch.cveId;
   if (patch.cvss31 !== undefined) {
@@ -140,6 +148,7 @@ export async function updateVulnerability(
     set.ssvc = d ? JSON.stringify(d) : null;
   }
   const now = ctx.clock.now();
+  const fields = Object.keys(set).map((k) => k.replace(/_sealed$/, ''));
   await ctx.db.transaction().execute(async (trx) => {
     await assertNotReleased(trx, rel.caseId);
     if (typeof set.cve_id === 'string') {
@@ -164,13 +173,43 @@ export async function updateVulnerability(
       at: now,
       kind: 'vulnerability.updated',
       summary: 'Vulnerability updated',
-      data: { vulnerabilityId: vulnId, fields: Object.keys(set) },
+      data: { vulnerabilityId: vulnId, fields },
     });
     await auditCase(ctx, trx, meta, 'case.vulnerability_update', rel.caseId, {
       vulnerabilityId: vulnId,
-      fields: Object.keys(set),
+      fields,
     });
   });
+}
+
+/** A vulnerability's sealed title and description, opened. */
+export function openVulnerabilityText(
+  box: Box,
+  v: { id: string; title_sealed: Buffer; description_sealed: Buffer },
+): { title: string; description: string } {
+  return {
+    title: box.text('vulnerabilities.title', v.id, v.title_sealed),
+    description: box.text('vulnerabilities.description', v.id, v.description_sealed),
+  };
+}
+
+/** A statement's sealed free text, opened (the row is named by vulnerability and organization). */
+export function openStatementText(
+  box: Box,
+  s: {
+    vulnerability_id: string;
+    org_id: string;
+    justification_sealed: Buffer | null;
+    remediation_sealed: Buffer | null;
+    public_statement_sealed: Buffer | null;
+  },
+): { justification: string | null; remediation: string | null; publicStatement: string | null } {
+  const row = `${s.vulnerability_id}:${s.org_id}`;
+  return {
+    justification: box.textOrNull('statements.justification', row, s.justification_sealed),
+    remediation: box.textOrNull('statements.remediation', row, s.remediation_sealed),
+    publicStatement: box.textOrNull('statements.public_statement', row, s.public_statement_sealed),
+  };
 }
 
 export async function listVulnerabilities(ctx: AppContext, caseId: string) {
@@ -192,11 +231,11 @@ export async function listVulnerabilities(ctx: AppContext, caseId: string) {
         .orderBy('created_at')
         .execute()
     : [];
+  const box = vulns.length ? await caseBox(ctx, ctx.db, caseId) : null;
   return vulns.map((v) => ({
     id: v.id,
     cveId: v.cve_id,
-    title: v.title,
-    description: v.description,
+    ...(box ? openVulnerabilityText(box, v) : { title: '', description: '' }),
     cweIds: v.cwe_ids,
     cvss31: v.cvss31_vector ? { vector: v.cvss31_vector, baseScore: Number(v.cvss31_score) } : null,
     cvss40: v.cvss40_vector ? { vector: v.cvss40_vector, baseScore: Number(v.cvss40_score) } : null,
@@ -262,12 +301,14 @@ export async function putStatement(
       throw problems.badRequest('Statements are made by vendor participants.', [
         { field: 'orgId', message: 'not a vendor participant' },
       ]);
+    const box = await caseBox(ctx, trx, rel.caseId);
+    const row = `${vulnId}:${orgId}`;
     const values = {
       status: input.status,
-      justification: input.justification ?? null,
+      justification_sealed: box.sealOrNull('statements.justification', row, input.justification),
       fixed_versions: input.fixedVersions ?? [],
-      remediation: input.remediation ?? null,
-      public_statement: input.publicStatement ?? null,
+      remediation_sealed: box.sealOrNull('statements.remediation', row, input.remediation),
+      public_statement_sealed: box.sealOrNull('statements.public_statement', row, input.publicStatement),
       advisory_url: input.advisoryUrl ?? null,
       updated_by: actor.userId,
       updated_at: now,
@@ -322,9 +363,10 @@ export async function statementMatrix(ctx: AppContext, actor: UserActor, rel: Ca
   let q = ctx.db.selectFrom('statements').selectAll().where('case_id', '=', rel.caseId);
   if (!coordinating) q = q.where('org_id', '=', actor.orgId);
   const rows = await q.execute();
+  const box = await caseBox(ctx, ctx.db, rel.caseId);
   const vulns = await ctx.db
     .selectFrom('vulnerabilities')
-    .select(['id', 'cve_id', 'title'])
+    .select(['id', 'cve_id', 'title_sealed', 'description_sealed'])
     .where('case_id', '=', rel.caseId)
     .orderBy('created_at')
     .execute();
@@ -342,10 +384,8 @@ export async function statementMatrix(ctx: AppContext, actor: UserActor, rel: Ca
     vulnerabilityId: s.vulnerability_id,
     orgId: s.org_id,
     status: s.status,
-    justification: s.justification,
+    ...openStatementText(box, s),
     fixedVersions: s.fixed_versions,
-    remediation: s.remediation,
-    publicStatement: s.public_statement,
     advisoryUrl: s.advisory_url,
     updatedAt: s.updated_at,
   }));
@@ -356,7 +396,7 @@ export async function statementMatrix(ctx: AppContext, actor: UserActor, rel: Ca
       .map((v) => ({ orgId: o.org_id, orgName: o.name, vulnerabilityId: v.id })),
   );
   return {
-    vulnerabilities: vulns.map((v) => ({ id: v.id, cveId: v.cve_id, title: v.title })),
+    vulnerabilities: vulns.map((v) => ({ id: v.id, cveId: v.cve_id, title: openVulnerabilityText(box, v).title })),
     vendors: vendors.map((o) => ({ orgId: o.org_id, name: o.name })),
     statements,
     missing,

@@ -15,8 +15,9 @@ export type StatementStatus = 'under_investigation' | 'affected' | 'not_affected
 export interface ReportsTable {
   id: Generated<string>;
   ref: string;
-  title: string;
-  description: string;
+  /** Sealed under the report's data key (reports.title / reports.description). */
+  title_sealed: Buffer;
+  description_sealed: Buffer;
   vendor_name: string | null;
   product_name: string | null;
   purl: string | null;
@@ -31,7 +32,6 @@ export interface ReportsTable {
   reply_token_hash: string;
   rm_state: ColumnType<RmState, RmState | undefined, RmState>;
   case_id: string | null;
-  search: ColumnType<string, never, never>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -41,7 +41,7 @@ export interface ReportMessagesTable {
   report_id: string;
   from_reporter: boolean;
   author_user_id: string | null;
-  body: string;
+  body_sealed: Buffer;
   created_at: Timestamp;
 }
 
@@ -52,7 +52,7 @@ export interface ReportAttachmentsTable {
   media_type: string;
   size_bytes: number;
   sha256: string;
-  content: Buffer;
+  content_sealed: Buffer;
   created_at: Timestamp;
 }
 
@@ -70,8 +70,9 @@ export interface ReportEventsTable {
 export interface CasesTable {
   id: Generated<string>;
   ref: string;
-  title: string;
-  summary: Generated<string>;
+  /** Sealed under the case's data key. */
+  title_sealed: Buffer;
+  summary_sealed: Buffer;
   coordinator_org_id: string;
   community_id: string | null;
   em_state: ColumnType<EmState, EmState | undefined, EmState>;
@@ -82,6 +83,9 @@ export interface CasesTable {
   attacks_observed_at: Timestamp | null;
   ack_hours: Generated<number>;
   closed_at: Timestamp | null;
+  /** Set when the case was purged (its data key destroyed). */
+  purged_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  purge_reason: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -138,8 +142,8 @@ export interface VulnerabilitiesTable {
   id: Generated<string>;
   case_id: string;
   cve_id: string | null;
-  title: string;
-  description: Generated<string>;
+  title_sealed: Buffer;
+  description_sealed: Buffer;
   cwe_ids: ColumnType<string[], string[] | undefined, string[]>;
   cvss31_vector: string | null;
   cvss31_score: Numeric | null;
@@ -164,8 +168,8 @@ export interface CaseMessagesTable {
   id: Generated<string>;
   case_id: string;
   thread_id: string;
-  subject: string;
-  body: string;
+  subject_sealed: Buffer;
+  body_sealed: Buffer;
   tlp: Tlp;
   audience: 'all' | 'org';
   audience_org_id: string | null;
@@ -184,7 +188,7 @@ export interface CaseArtifactsTable {
   tlp: Tlp;
   audience: ColumnType<'all' | 'org', 'all' | 'org' | undefined, never>;
   audience_org_id: string | null;
-  content: Buffer;
+  content_sealed: Buffer;
   uploaded_by: string;
   uploaded_by_org: string;
   created_at: Timestamp;
@@ -196,10 +200,10 @@ export interface StatementsTable {
   vulnerability_id: string;
   org_id: string;
   status: StatementStatus;
-  justification: string | null;
+  justification_sealed: Buffer | null;
   fixed_versions: ColumnType<string[], string[] | undefined, string[]>;
-  remediation: string | null;
-  public_statement: string | null;
+  remediation_sealed: Buffer | null;
+  public_statement_sealed: Buffer | null;
   advisory_url: string | null;
   updated_by: string;
   updated_at: Timestamp;

@@ -61,7 +61,8 @@ export interface BriefingPacketsTable {
   case_id: string;
   tent_id: string;
   org_id: string;
-  content: Json;
+  /** The packet as JSON, sealed under the case's data key. */
+  content_sealed: Buffer;
   created_at: Timestamp;
 }
 

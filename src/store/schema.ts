@@ -1,5 +1,6 @@
 // Kysely table types; they mirror src/store/migrations/*.sql.
 import type { ColumnType, Generated } from 'kysely';
+import type { AtRestDB } from './schema-at-rest.ts';
 import type { CasesDB } from './schema-cases.ts';
 import type { CommunitiesDB } from './schema-communities.ts';
 import type { CordsDB } from './schema-cords.ts';
@@ -185,7 +186,8 @@ export interface MailOutboxTable extends MailOutboxPgpColumns {
   to_address: string;
   reply_to: string | null;
   subject: string;
-  body_text: string | null;
+  /** The text body, sealed under the instance mail key; cleared once the message is final. */
+  body_sealed: Buffer | null;
   state: ColumnType<MailState, MailState | undefined, MailState>;
   attempts: Generated<number>;
   uncertain_attempts: Generated<number>;
@@ -197,7 +199,7 @@ export interface MailOutboxTable extends MailOutboxPgpColumns {
   finished_at: Timestamp | null;
 }
 
-export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB, TracingDB, CordsDB, PgpDB {
+export interface DB extends CasesDB, CommunitiesDB, SbomsDB, KeysDB, WebhooksDB, ReleaseDB, TracingDB, CordsDB, PgpDB, AtRestDB {
   organizations: OrganizationsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;

@@ -16,6 +16,7 @@ import {
   listReports,
   postReportMessage,
   replyUrl,
+  reportAttachment,
   reportHistory,
   reportIdForToken,
   reportThread,
@@ -173,10 +174,10 @@ export const reportRoutes =
       async (req) => {
         const actor = await reporterFor(req.params.token);
         if (actor.type !== 'reporter') throw problems.notFound('report');
-        const report = await getReport(ctx.db, actor.reportId);
+        const report = await getReport(ctx, actor.reportId);
         if (!report) throw problems.notFound('report');
         await auditReportRead(ctx, { ...metaOf(req), actor }, actor.reportId, 'reporter view');
-        return { report: reportOut(report), messages: (await reportThread(ctx.db, actor.reportId)).map(msgOut) };
+        return { report: reportOut(report), messages: (await reportThread(ctx, actor.reportId)).map(msgOut) };
       },
     );
 
@@ -256,7 +257,7 @@ export const reportRoutes =
 
     const IdParams = z.strictObject({ id: z.uuid() });
     const loadReport = async (id: string) => {
-      const r = await getReport(ctx.db, id);
+      const r = await getReport(ctx, id);
       if (!r) throw problems.notFound('report');
       return r;
     };
@@ -361,7 +362,7 @@ export const reportRoutes =
         authorize(req, 'report.read', { type: 'instance' });
         await loadReport(req.params.id);
         await auditReportRead(ctx, metaOf(req), req.params.id, 'thread');
-        return (await reportThread(ctx.db, req.params.id)).map(msgOut);
+        return (await reportThread(ctx, req.params.id)).map(msgOut);
       },
     );
 
@@ -395,15 +396,10 @@ export const reportRoutes =
       },
       async (req, reply) => {
         authorize(req, 'report.read', { type: 'instance' });
-        const a = await ctx.db
-          .selectFrom('report_attachments')
-          .select(['filename', 'media_type', 'content'])
-          .where('report_id', '=', req.params.id)
-          .where('id', '=', req.params.attachmentId)
-          .executeTakeFirst();
+        const a = await reportAttachment(ctx, req.params.id, req.params.attachmentId);
         if (!a) throw problems.notFound('attachment');
         await auditReportRead(ctx, metaOf(req), req.params.id, `attachment ${req.params.attachmentId}`);
-        return sendFile(reply, a.filename, a.media_type, a.content);
+        return sendFile(reply, a.filename, a.mediaType, a.content);
       },
     );
 

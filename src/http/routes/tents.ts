@@ -167,7 +167,7 @@ export const tentRoutes =
               );
         // The text carries the organization's fingerprint (docs/leak-tracing.md).
         const { packet, mark } = await ctx.db.transaction().execute(async (trx) => ({
-          packet: await buildBriefing(trx, rel.caseId, actor.orgId, access, ceiling, now),
+          packet: await buildBriefing(ctx, trx, rel.caseId, actor.orgId, access, ceiling, now),
           mark: await watermarkFor(ctx, trx, rel.caseId, actor.orgId, 'briefing'),
         }));
         await auditCaseRead(ctx, metaOf(req), rel.caseId, 'briefing');
