@@ -206,7 +206,13 @@ describe('firing', () => {
   it('a KEV entry naming the case’s CVE, fed from a file and polled by the feed job, releases the case', async () => {
     const entry = KEV.vulnerabilities.find((e) => e.cveID === 'CVE-2025-48384') ?? KEV.vulnerabilities[0];
     const cve = entry?.cveID as string;
-    const c = await embargoedCase('Git config', { cve });
+    const c = await embargoedCase('Git config', { cve, purl: 'pkg:github/git/git' });
+    // A release needs something to say about a product: the vendor states its fix.
+    const vulns = await coord.api.get<Array<{ id: string }>>(`/api/v1/cases/${c.id}/vulnerabilities`);
+    await vendor.api.put(`/api/v1/cases/${c.id}/vulnerabilities/${vulns[0]?.id}/statement`, {
+      status: 'fixed',
+      fixedVersions: ['2.50.1'],
+    });
     // An unrelated case with no matching CVE stays untouched.
     const other = await embargoedCase('Unrelated', { cve: 'CVE-2031-0001' });
     const started = Date.now();
@@ -273,6 +279,24 @@ describe('firing', () => {
     expect((await caseRow(other.id)).em_state).toBe('A');
     expect(await firings(other.id)).toEqual([]);
 
+    // The release job, answered by the release service, publishes the advisory: the landing page
+    // is live and names the CVE, and the CSAF document is in the provider's index.
+    const ref = (await v.db.selectFrom('cases').select('ref').where('id', '=', c.id).executeTakeFirstOrThrow()).ref;
+    const landing = await waitFor(
+      async () => {
+        const res = await v.app.inject({ method: 'GET', url: `/advisories/${ref}` });
+        return res.statusCode === 200 ? res : undefined;
+      },
+      150_000,
+      'the landing page of the released case',
+    ).catch(async (e: unknown) => {
+      const status = await coord.api.get(`/api/v1/cases/${c.id}/release`);
+      throw new Error(`${(e as Error).message}; release: ${JSON.stringify(status)}`);
+    });
+    expect(landing.body).toContain(cve);
+    const index = await v.app.inject({ method: 'GET', url: '/.well-known/csaf/clear/index.txt' });
+    expect(index.body.toLowerCase()).toContain(ref.toLowerCase());
+
     // Polling again stores nothing new and fires nothing twice.
     await signalsSettled();
     const signalsBefore = await v.db
@@ -294,7 +318,7 @@ describe('firing', () => {
     expect(await cordMail(c.id)).toHaveLength(mail.length);
     expect(await releaseJob(c.id)).toHaveLength(1);
     await op.delete(`/api/v1/feeds/${feed.id}`, {});
-  }, 60_000);
+  }, 240_000);
 
   it('a participant’s signal with evidence fires the cord at once', async () => {
     const c = await embargoedCase('Reported exploit');

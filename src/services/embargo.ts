@@ -1,7 +1,7 @@
 // Embargo management on Vultron's EM model. The negotiation is an append-only list of events
 // per case; the domain reducer (src/domain/vultron/embargo.ts) decides what each event means,
 // and the case row keeps the resulting EM state and release date for queries.
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
 import type { CaseRelation, UserActor } from '../domain/policy.ts';
 import {
@@ -313,9 +313,15 @@ export async function endEmbargoAtRelease(trx: Kysely<DB>, caseId: string, now: 
         .execute();
     }
   }
+  // An embargo that had already ended (a cord, a leak) keeps the reason it ended for.
   await trx
     .updateTable('cases')
-    .set({ em_state: 'X', release_at: now, embargo_ended_reason: 'other: released', updated_at: now })
+    .set((eb) => ({
+      em_state: 'X',
+      release_at: now,
+      embargo_ended_reason: eb.fn.coalesce('embargo_ended_reason', sql<string>`'other: released'`),
+      updated_at: now,
+    }))
     .where('id', '=', caseId)
     .execute();
 }
