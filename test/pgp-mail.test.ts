@@ -226,7 +226,7 @@ describe('PGP/MIME mail', () => {
       const part = await verifySigned(m);
       expect(part.text).toMatch(/Sign in to Village to read it/);
       expect(part.text).toContain(`TLP:${tlp ?? 'AMBER'}`);
-      expect(row).toMatchObject({ protection: 'withheld', protected_to: null, body_text: null });
+      expect(row).toMatchObject({ protection: 'withheld', protected_to: null, body_sealed: null });
     });
   }
 
