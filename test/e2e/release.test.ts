@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeKeyPair } from '../support/pgp.ts';
-import { checkA11y, E2E, hasChromium, type Login, look, SHOTS } from './browser.ts';
+import { checkA11y, E2E, hasChromium, type Login, look, PHONE, SHOTS, tooWide } from './browser.ts';
 
 if (!hasChromium) console.warn('SKIPPED test/e2e/release: no Chromium (apt-get install chromium)');
 
@@ -129,6 +129,15 @@ describe.skipIf(!hasChromium)('release and OpenPGP keys in Chromium', () => {
     await page.waitForLoadState('networkidle');
     await checkA11y(page, 'release done');
     await release.screenshot({ path: path.join(SHOTS, '29-release-done.png') });
+
+    // On a phone: the section fits the screen.
+    const phone = await e2e.newContext(PHONE);
+    const ppage = await phone.newPage();
+    await e2e.signIn(ppage, 'coordinator');
+    await ppage.goto(`/cases/${kase.id}#release`);
+    await ppage.getByRole('region', { name: 'Release', exact: true }).getByRole('link', { name: kase.ref }).waitFor();
+    expect(await tooWide(ppage)).toEqual([]);
+    await phone.close();
 
     // A vendor in the case: the status and the link, no steps, no button.
     const vctx = await e2e.newContext();

@@ -58,11 +58,12 @@ export function PgpKeysSection({
               <span className="visually-hidden">Fingerprint </span>
               <code className="fingerprint">{groupFingerprint(k.fingerprint)}</code>{' '}
               {k.usable ? <Badge kind="ok">usable</Badge> : <Badge kind="bad">not usable</Badge>}
-              <ul className="small">
-                {k.userIds.map((u) => (
-                  <li key={u}>{u}</li>
-                ))}
-              </ul>
+              <br />
+              {k.userIds.map((u) => (
+                <span key={u} className="user-id">
+                  {u}
+                </span>
+              ))}
               <span className="small muted">
                 {k.algorithm} · created <Time iso={k.keyCreatedAt} /> ·{' '}
                 {k.expiresAt ? (
