@@ -111,6 +111,10 @@ describe.skipIf(!hasChromium)('release and OpenPGP keys in Chromium', () => {
     await release.screenshot({ path: path.join(SHOTS, '28-release-confirm.png') });
     await page.keyboard.press('Enter');
 
+    // Focus moves to the status, which the form that had it made way for.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-live')), { timeout: 15_000 })
+      .toBe('polite');
     await release.getByText('released', { exact: true }).waitFor({ timeout: 150_000 });
     for (const step of ['End the embargo and freeze the case', 'Validate them', 'Tell every participant and reporter'])
       await expect
@@ -210,8 +214,9 @@ describe.skipIf(!hasChromium)('release and OpenPGP keys in Chromium', () => {
     await keys.getByLabel('ASCII-armored public key').fill(key.publicKey);
     await keys.getByRole('button', { name: 'Add the key' }).click();
     await keys.getByText(key.grouped).waitFor();
-    await keys.scrollIntoViewIfNeeded();
-    await look(page, '32-organization-openpgp-keys');
+    await page.waitForLoadState('networkidle');
+    await checkA11y(page, "organization's keys, as an admin");
+    await keys.screenshot({ path: path.join(SHOTS, '32-organization-openpgp-keys.png') });
     await ctx.close();
 
     const mctx = await e2e.newContext();

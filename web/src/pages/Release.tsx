@@ -1,7 +1,7 @@
 // A case's release: the coordinator previews the documents and the landing page, confirms by
 // typing the case ref, and follows the run's steps; everyone in the case sees the status and,
 // once released, the link to the public landing page.
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { get, post } from '../api.ts';
 import { Badge, Empty, ErrorNote, Loading, Section, TableWrap, Time, useAction, useLoad } from '../ui.tsx';
 
@@ -71,6 +71,12 @@ export function ReleaseSection({
     }, 2000);
     return () => clearTimeout(t);
   });
+  // Where focus goes once the release has started (the form that had it is gone).
+  const statusRef = useRef<HTMLParagraphElement>(null);
+  const started = async () => {
+    await reload();
+    statusRef.current?.focus();
+  };
   const [wasRunning, setWasRunning] = useState(false);
   useEffect(() => {
     if (running) setWasRunning(true);
@@ -89,7 +95,7 @@ export function ReleaseSection({
         ) : null
       ) : (
         <>
-          <p aria-live="polite">
+          <p aria-live="polite" ref={statusRef} tabIndex={-1}>
             <Badge kind={STATUS[s.status][0]}>{STATUS[s.status][1]}</Badge>{' '}
             {s.status === 'done' ? (
               <>
@@ -109,7 +115,7 @@ export function ReleaseSection({
             <p className="muted small">The coordinator releases the case; its public advisory will be linked here.</p>
           ) : null}
           {coordinator && s.status !== 'done' && s.status !== 'running' ? (
-            <ReleaseForm caseId={caseId} caseRef={caseRef} retry={s.status === 'failed'} onStarted={reload} />
+            <ReleaseForm caseId={caseId} caseRef={caseRef} retry={s.status === 'failed'} onStarted={started} />
           ) : null}
         </>
       )}
