@@ -104,7 +104,7 @@ export function ReleaseSection({
               </>
             ) : null}
           </p>
-          {s.error ? <ErrorNote error={s.error} /> : null}
+          {coordinator && s.error ? <ErrorNote error={s.error} /> : null}
           {s.status === 'done' && s.landingPage ? (
             <p>
               Public advisory: <a href={s.landingPage}>{s.advisoryId}</a>
