@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { createPasskey, del, get, post } from '../api.ts';
 import { Badge, Empty, ErrorNote, Page, Section, Time, useAction, useLoad, useSession } from '../ui.tsx';
+import { PgpKeysSection } from './PgpKeys.tsx';
 
 const SCOPES = [
   'org:read',
@@ -374,6 +375,13 @@ export function AccountPage() {
         <Passkeys />
         <Tokens />
         <Sessions />
+        <PgpKeysSection
+          id="pgp-keys"
+          title="My OpenPGP keys"
+          path="/account/pgp-keys"
+          canWrite
+          intro="Mail to you is encrypted to your newest usable key (else to your organization's key)."
+        />
       </div>
     </Page>
   );

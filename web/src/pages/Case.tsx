@@ -27,6 +27,7 @@ import {
 } from '../ui.tsx';
 import { AffectedSection } from './Affected.tsx';
 import { CordsSection } from './Cords.tsx';
+import { ReleaseSection } from './Release.tsx';
 import { BriefingSection, NdaGate, type NdaRequired, TentsSection } from './Tents.tsx';
 
 interface Participant {
@@ -205,6 +206,7 @@ export function CasePage({ id }: { id: string }) {
         <a href="#briefing">Briefing</a>
         <a href="#embargo">Embargo</a>
         <a href="#cords">Parachute cords</a>
+        <a href="#release">Release</a>
         <a href="#vulnerabilities">Vulnerabilities and statements</a>
         {coordinator ? <a href="#affected">Who is affected</a> : null}
         <a href="#messages">Messages</a>
@@ -228,6 +230,7 @@ export function CasePage({ id }: { id: string }) {
         <BriefingSection caseId={c.id} />
         <EmbargoSection {...ctx} />
         <CordsSection caseId={c.id} coordinator={coordinator} tick={tick} onChange={refreshAll} />
+        <ReleaseSection caseId={c.id} caseRef={c.ref} coordinator={coordinator} tick={tick} onChange={refreshAll} />
         <VulnerabilitiesSection {...ctx} />
         {coordinator ? (
           <AffectedSection

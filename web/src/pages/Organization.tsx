@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { ApiError, get } from '../api.ts';
 import { detailsText } from '../products.ts';
 import { Badge, Empty, ErrorNote, Loading, Page, Section, TableWrap, Time, useAction, useLoad, useSession } from '../ui.tsx';
+import { PgpKeysSection } from './PgpKeys.tsx';
 
 interface Org {
   id: string;
@@ -110,6 +111,19 @@ export function OrganizationPage() {
             </TableWrap>
           ) : null}
         </Section>
+        {orgId ? (
+          <PgpKeysSection
+            id="org-pgp-keys"
+            title="Organization OpenPGP keys"
+            path={`/orgs/${orgId}/pgp-keys`}
+            canWrite={admin}
+            intro={
+              admin
+                ? "Mail to members without a key of their own is encrypted to the organization's key (e.g. the PSIRT key)."
+                : "Mail to members without a key of their own is encrypted to the organization's key. Admins change these keys."
+            }
+          />
+        ) : null}
         {admin ? (
           <AuditSection orgId={orgId} names={names} />
         ) : (
