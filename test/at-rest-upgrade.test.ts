@@ -138,9 +138,9 @@ describe('upgrading a database with plaintext rows', () => {
     const { rows: dump } = await sql<{ t: string }>`
       SELECT string_agg(x::text, E'\n') AS t FROM (
         SELECT r::text AS x FROM reports r UNION ALL SELECT m::text FROM report_messages m
-        UNION ALL SELECT convert_from(a.content_sealed, 'LATIN1') FROM report_attachments a UNION ALL SELECT c::text FROM cases c
+        UNION ALL SELECT encode(a.content_sealed, 'escape') FROM report_attachments a UNION ALL SELECT c::text FROM cases c
         UNION ALL SELECT vv::text FROM vulnerabilities vv UNION ALL SELECT cm::text FROM case_messages cm
-        UNION ALL SELECT convert_from(ca.content_sealed, 'LATIN1') FROM case_artifacts ca UNION ALL SELECT s::text FROM statements s
+        UNION ALL SELECT encode(ca.content_sealed, 'escape') FROM case_artifacts ca UNION ALL SELECT s::text FROM statements s
         UNION ALL SELECT b::text FROM briefing_packets b UNION ALL SELECT o::text FROM mail_outbox o
         UNION ALL SELECT e::text FROM case_events e) d`.execute(db.db);
     expect(dump[0]?.t).toContain(ids.case);

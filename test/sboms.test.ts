@@ -260,12 +260,15 @@ describe('who is affected', () => {
     expect(events[0]?.summary).toMatch(/ugorji\/go\/codec@v1\.1\.7/);
     const mail = await v.db
       .selectFrom('mail_outbox')
-      .select(['key', 'to_address'])
+      .select(['key', 'to_address', 'subject'])
       .where('kind', '=', 'case.sbom-match')
       .where('key', 'like', `sbom-match:${sbomId}:%`)
       .execute();
     expect(mail.map((m) => m.to_address)).toEqual(['coord@cert.example']);
-    expect(await outboxText(v.ctx, v.db, mail[0]?.key ?? '')).not.toMatch(/ugorji|Bridge|vendor-b/);
+    // The body is cleared once the message is final (mail is disabled here, so that may already be).
+    expect(mail[0]?.subject).not.toMatch(/ugorji|Bridge|vendor-b/);
+    const body = await outboxText(v.ctx, v.db, mail[0]?.key ?? '');
+    if (body !== null) expect(body).not.toMatch(/ugorji|Bridge|vendor-b/);
     // The vendor in the case does not see the entry on its timeline.
     const t = await vendorA.request({ method: 'GET', url: `/api/v1/cases/${ids.caseId}/timeline` });
     expect(t.body).not.toMatch(/sbom\.matched|registered an SBOM/);
