@@ -15,3 +15,15 @@ export function safeEqual(a: string, b: string): boolean {
   const bb = Buffer.from(b);
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
+
+/**
+ * A stable UUID named by `input`: the first 16 bytes of its SHA-256 with the given version
+ * nibble and the RFC 9562 variant bits, so the same input always gives the same id.
+ */
+export function uuidFromSha256(input: string, version: 4 | 5 | 8): string {
+  const b = createHash('sha256').update(input).digest().subarray(0, 16);
+  b[6] = ((b[6] ?? 0) & 0x0f) | (version << 4);
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -4,11 +4,12 @@
 // rejection), fails or completes a whole batch together, and sleeps a full polling interval
 // after every batch. On PGlite there is a single session behind the pool: nothing here holds
 // a connection while waiting for another pool query.
-import { createHash } from 'node:crypto';
+
 import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import pino, { type Logger } from 'pino';
+import { uuidFromSha256 } from '../crypto/secrets.ts';
 import type { Database } from '../store/database.ts';
 import type { DB } from '../store/schema.ts';
 import type { EnqueueOptions, JobContext, JobHandler, JobQueue, RegisterOptions } from './queue.ts';
@@ -59,11 +60,7 @@ type Outcome = { ok: true } | { ok: false; error: unknown } | { expired: true };
 
 /** The job id for (name, key): a UUID from SHA-256, so a repeated enqueue hits pg-boss's primary key. */
 export function jobId(name: string, key: string): string {
-  const b = createHash('sha256').update(`${name}\0${key}`).digest().subarray(0, 16);
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x80; // version 8: custom (RFC 9562)
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80; // RFC variant
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return uuidFromSha256(`${name}\0${key}`, 8); // version 8: custom (RFC 9562)
 }
 
 /** The job_effects key once() records. */

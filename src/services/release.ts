@@ -8,9 +8,11 @@
 // skips what is done; effects that leave the database (mail, webhooks) are queued in the step's
 // transaction under idempotency keys. Later statements produce new revisions the same way
 // (build → notify), through the release.revise job.
+
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
+import { uuidFromSha256 } from '../crypto/secrets.ts';
 import { buildCsaf } from '../formats/csaf.ts';
 import { buildCveRecords } from '../formats/cve-record.ts';
 import { describeProblems, validateCsaf, validateCveRecord, validateOsv } from '../formats/document-validation.ts';
@@ -72,8 +74,7 @@ async function emitAdvisoryWebhook(
     .where('removed_at', 'is', null)
     .union(trx.selectFrom('cases').select('coordinator_org_id as org_id').where('id', '=', payload.caseId))
     .execute();
-  const h = createHash('sha256').update(`village-advisory-event\0${payload.caseId}\0${payload.revision}`).digest('hex');
-  const eventId = `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+  const eventId = uuidFromSha256(`village-advisory-event\0${payload.caseId}\0${payload.revision}`, 5);
   await emitWebhookEvent(ctx, trx, event, payload, { orgIds: orgs.map((o) => o.org_id), eventId });
 }
 
