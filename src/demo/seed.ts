@@ -214,27 +214,8 @@ const DEMO_NDA = `Demo Trust Circle — participation agreement (version 1)
 
 /** A case in progress, so a new user sees the core loop at once: a report, a case, three vendors, an embargo. */
 async function seedDemoCase(ctx: AppContext, orgIds: Map<string, string>): Promise<void> {
-  const userOf = async (email: string) => {
-    const u = await ctx.db
-      .selectFrom('users as u')
-      .innerJoin('organizations as o', 'o.id', 'u.org_id')
-      .select(['u.id', 'u.org_id', 'u.org_role', 'u.is_operator', 'o.kind'])
-      .where('u.email', '=', email)
-      .executeTakeFirstOrThrow();
-    const actor: UserActor = {
-      type: 'user',
-      userId: u.id,
-      orgId: u.org_id,
-      orgRole: u.org_role,
-      orgKind: u.kind,
-      isOperator: u.is_operator,
-      via: 'session',
-      scopes: null,
-    };
-    return { actor, meta: { actor, requestId: 'demo-seed' } as RequestMeta };
-  };
-  const coordinator = await userOf('coordinator@village-cc.example');
-  const researcher = await userOf('researcher@independent-research.example');
+  const coordinator = await demoActor(ctx, 'coordinator@village-cc.example');
+  const researcher = await demoActor(ctx, 'researcher@independent-research.example');
   const report = await submitReport(
     ctx,
     { ...researcher.meta, ip: 'demo' },
