@@ -5,11 +5,13 @@
 // accusations (anyone else named) and "insufficient evidence" per excerpt length.
 // Targets: ≥ 99% correct at 300 words; false accusations ≤ 1 in 10,000.
 //
-//   node --import tsx bench/trace.ts [--cases 5] [--leakers 30] [--excerpts 10] [--recipients 1000]
+//   node --import tsx bench/trace.ts [--cases 10] [--leakers 50] [--excerpts 20] [--recipients 1000]
+// (10,000 traces per excerpt length by default)
 import { randomBytes } from 'node:crypto';
 import {
   BRIEFING_SLOT_LIST,
   CandidateTable,
+  DEFAULT_ALPHA,
   observe,
   scoreAll,
   threshold,
@@ -19,12 +21,12 @@ import { renderBriefingText } from '../src/services/briefing.ts';
 import { excerpt, rng, samplePacket } from './briefing-corpus.ts';
 import { emit, intOption, machine, out, round } from './lib.ts';
 
-const CASES = intOption('cases', 5);
-const LEAKERS = intOption('leakers', 30);
-const EXCERPTS = intOption('excerpts', 10);
+const CASES = intOption('cases', 10);
+const LEAKERS = intOption('leakers', 50);
+const EXCERPTS = intOption('excerpts', 20);
 const RECIPIENTS = intOption('recipients', 1000);
 const LENGTHS = [100, 300, 1000];
-const ALPHA = 1e-4;
+const ALPHA = DEFAULT_ALPHA;
 
 interface Tally {
   trials: number;
@@ -63,7 +65,8 @@ const started = performance.now();
 const r = rng(20261123);
 const recipients = Array.from({ length: RECIPIENTS }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
 const T = threshold(RECIPIENTS, ALPHA);
-const CALIBRATION = Math.log(1 / ALPHA);
+/** A level a run can see: innocents reaching ln(10^4) nats, which the bound allows for 1 in 10^4 of them. */
+const CALIBRATION = Math.log(1e4);
 let words = 0;
 let docs = 0;
 for (let c = 0; c < CASES; c++) {
@@ -133,7 +136,7 @@ for (const n of LENGTHS) {
     `${String(n).padStart(5)}  ${String(t.trials).padStart(6)}  ${(100 * (t.correct / t.trials)).toFixed(2).padStart(6)}%  ${(100 * (t.insufficient / t.trials)).toFixed(2).padStart(11)}%  ${String(t.wrong).padStart(5)}  ${(t.observedSlots / t.trials).toFixed(1).padStart(10)}  ${`${t.innocentOverThreshold} / ${t.innocentChecks}`.padStart(21)}  ${perTrace.toExponential(1).padStart(14)}  ${t.maxInnocentScore.toFixed(1).padStart(8)} (T ${T.toFixed(1)})`,
   );
   out(
-    `       calibration: innocents scoring ≥ ln(1/α) = ${CALIBRATION.toFixed(1)}: ${t.innocentOverCalibration} of ${t.innocentChecks} (${(t.innocentOverCalibration / t.innocentChecks).toExponential(1)}; bound ${ALPHA})`,
+    `       calibration: innocents scoring ≥ ln(10^4) = ${CALIBRATION.toFixed(1)}: ${t.innocentOverCalibration} of ${t.innocentChecks} (${(t.innocentOverCalibration / t.innocentChecks).toExponential(1)}; bound 1e-4)`,
   );
   if (t.shortDocs) out(`       (${t.shortDocs} copies were shorter than ${n} words: the whole copy was used)`);
   result[`w${n}`] = {
@@ -146,13 +149,17 @@ for (const n of LENGTHS) {
     innocent_checks: t.innocentChecks,
     per_trace_false_accusation_estimate: perTrace,
     mean_slots: round(t.observedSlots / t.trials, 1),
-    innocent_over_ln_1_over_alpha: t.innocentOverCalibration,
+    innocent_over_ln_1e4: t.innocentOverCalibration,
   };
 }
-const w300 = result.w300 as { accuracy: number; false_accusation_rate: number };
+const w300 = result.w300 as { accuracy: number };
+const all = [...tallies.values()];
+const traces = all.reduce((n, t) => n + t.trials, 0);
+const wrong = all.reduce((n, t) => n + t.wrong, 0);
+const met = w300.accuracy >= 0.99 && wrong / traces <= 1e-4;
 out('');
 out(
-  `Target at 300 words: ≥ 99% correct (${(100 * w300.accuracy).toFixed(2)}%); false accusations ≤ 1e-4 per trace (bound ${ALPHA}, measured ${(tallies.get(300) as Tally).wrong} in ${(tallies.get(300) as Tally).trials}). ${seconds.toFixed(0)} s.`,
+  `Targets: ≥ 99% correct at 300 words (${(100 * w300.accuracy).toFixed(2)}%); false accusations ≤ 1 in 10,000 (${wrong} in ${traces} traces of every length; bound ${ALPHA} per trace): ${met ? 'met' : 'NOT met'}. ${seconds.toFixed(0)} s.`,
 );
 emit({
   bench: 'trace',
@@ -161,5 +168,8 @@ emit({
   threshold_nats: round(T, 3),
   alpha: ALPHA,
   lengths: result,
+  traces,
+  false_accusations: wrong,
+  targets_met: met,
   seconds: round(seconds, 1),
 });

@@ -108,7 +108,7 @@ describe('briefing fingerprints', () => {
   });
 
   it('never accuse an organization that did not receive the excerpted copy', () => {
-    // 100 traces against 200 innocent candidates each: the bound allows 1e-4 per trace.
+    // 100 traces against 200 innocent candidates each: the bound allows 1e-6 per trace.
     const table = new CandidateTable(SECRET, ids(200));
     const r = rng(42);
     let identified = 0;
@@ -135,7 +135,7 @@ describe('briefing fingerprints', () => {
     const v = traceObservations(observe(ex, BRIEFING_SLOT_LIST), new CandidateTable(SECRET, cands));
     expect(v.verdict).toBe('insufficient');
     expect(v.evidence.threshold).toBeCloseTo(threshold(1000), 9);
-    expect(threshold(1000)).toBeCloseTo(Math.log(1e7), 9);
+    expect(threshold(1000)).toBeCloseTo(Math.log(1e9), 9);
   });
 
   it('name one of the colluders, or several, when two copies are mixed', () => {
