@@ -8,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'dist', 'village.mjs');
+// The mail sealing threads' entry (src/mail/protect-pool.ts), bundled beside the main one.
+const workerOut = path.join(root, 'dist', 'protect-worker.mjs');
 
 function newestSource(dir) {
   let newest = 0;
@@ -21,10 +23,16 @@ function newestSource(dir) {
 
 async function bundle() {
   try {
-    if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newestSource(path.join(root, 'src'))) return out;
+    const fresh = (f) => fs.existsSync(f) && fs.statSync(f).mtimeMs >= newestSource(path.join(root, 'src'));
+    if (fresh(out) && fresh(workerOut)) return out;
     const { build } = await import('esbuild');
     const result = await build({
-      entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
+      entryPoints: {
+        village: path.join(root, 'src', 'cli', 'main.ts'),
+        'protect-worker': path.join(root, 'src', 'mail', 'protect-worker.ts'),
+      },
+      outdir: path.join(root, 'dist'),
+      outExtension: { '.js': '.mjs' },
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -34,10 +42,15 @@ async function bundle() {
       logLevel: 'silent',
     });
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    // Write then rename: processes starting together never read a half-written bundle.
-    const tmp = `${out}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, result.outputFiles[0].contents);
-    fs.renameSync(tmp, out);
+    // Write then rename: processes starting together never read a half-written bundle. The
+    // worker goes first, so a fresh main bundle always has its worker beside it.
+    for (const file of [workerOut, out]) {
+      const built = result.outputFiles.find((f) => f.path === file);
+      if (!built) throw new Error(`esbuild did not produce ${file}`);
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, built.contents);
+      fs.renameSync(tmp, file);
+    }
     return out;
   } catch {
     return undefined;

@@ -1,4 +1,5 @@
 // Configuration comes only from environment variables; each is documented in the README.
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { EnvFeedsSchema, type FeedInput } from './domain/feed-config.ts';
@@ -54,6 +55,8 @@ const ConfigSchema = z.object({
   VILLAGE_WEBAUTHN_RP_NAME: z.string().default('Village'),
   VILLAGE_WORKERS: bool.default(true),
   VILLAGE_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  // Threads that sign and encrypt outgoing mail; 0: on the main thread. Default: one per core, at most 4.
+  VILLAGE_MAIL_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   VILLAGE_HOUSEKEEPING_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   VILLAGE_AUDIT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(10),
   // smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps://… (TLS from the start); unset: mail disabled.
@@ -127,6 +130,8 @@ export type Config = {
   /** Outgoing mail server; undefined: mail is disabled (queued mail is recorded as skipped). */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Worker threads that sign and encrypt outgoing mail (0: the main thread does it). */
+  mailThreads: number;
   /** The key-encryption keyring file. */
   kekFile: string;
   /** True when kekFile is the default one in the data directory (then it is created if missing). */
@@ -190,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditCheckpointMinutes: e.VILLAGE_AUDIT_CHECKPOINT_MINUTES,
     smtpUrl: e.VILLAGE_SMTP_URL,
     mailFrom: e.VILLAGE_MAIL_FROM,
+    mailThreads: e.VILLAGE_MAIL_THREADS ?? Math.min(4, os.availableParallelism()),
     kekFile: path.resolve(e.VILLAGE_KEK_FILE ?? path.join(e.VILLAGE_DATA_DIR, 'keys', 'kek.json')),
     kekFileIsDefault: e.VILLAGE_KEK_FILE === undefined,
     signingKeyFile: e.VILLAGE_SIGNING_KEY_FILE ? path.resolve(e.VILLAGE_SIGNING_KEY_FILE) : undefined,

@@ -28,7 +28,8 @@ import { mailKeyFor } from '../services/pgp-keys.ts';
 import type { DB, MailState } from '../store/schema.ts';
 import type { Tlp } from '../store/schema-cases.ts';
 import { createSmtpMailer, domainOf, type Mailer, MailSendError, redactAddresses } from './mailer.ts';
-import { identityTransform, type ProtectedMail, protectMail, type RecipientBodyTransform } from './protect.ts';
+import { identityTransform, type ProtectedMail, planMail, type RecipientBodyTransform } from './protect.ts';
+import { createMailSealer, type MailSealer } from './protect-pool.ts';
 
 export const MAIL_JOB = 'mail.send';
 /** Retries after the first attempt (job backoff from 30 s doubling: about two hours in all). */
@@ -148,6 +149,8 @@ export interface RegisterMailOptions {
   bodyTransform?: RecipientBodyTransform;
   /** How many messages one process encrypts and sends at once (default 4). */
   concurrency?: number;
+  /** Where messages are signed and encrypted; default worker threads per config.mailThreads. */
+  sealer?: MailSealer;
 }
 
 export interface MailHandle {
@@ -167,10 +170,19 @@ export function registerMail(ctx: AppContext, opts: RegisterMailOptions = {}): M
   else ctx.log.info('mail disabled: VILLAGE_SMTP_URL is not set; queued mail is recorded as skipped, not sent');
   const leaseSeconds = opts.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const transform = opts.bodyTransform ?? identityTransform;
-  ctx.jobs.register<Record<string, never>>(MAIL_JOB, (job) => deliver(ctx, mailer, leaseSeconds, transform, job), {
-    concurrency: opts.concurrency ?? MAIL_CONCURRENCY,
+  const sealer =
+    opts.sealer ?? createMailSealer({ signingKey: ctx.keys.signing.privateKey, threads: mailer ? ctx.config.mailThreads : 0 });
+  // Enough messages in flight to keep every sealing thread busy while others wait on SMTP.
+  const concurrency = opts.concurrency ?? Math.max(MAIL_CONCURRENCY, 4 * sealer.threads);
+  ctx.jobs.register<Record<string, never>>(MAIL_JOB, (job) => deliver(ctx, mailer, sealer, leaseSeconds, transform, job), {
+    concurrency,
   });
-  return { mailer, close: async () => mailer?.close() };
+  return {
+    mailer,
+    close: async () => {
+      await Promise.all([mailer?.close(), sealer.close()]);
+    },
+  };
 }
 
 async function finish(
@@ -211,6 +223,7 @@ async function finish(
 async function deliver(
   ctx: AppContext,
   mailer: Mailer | undefined,
+  sealer: MailSealer,
   leaseSeconds: number,
   transform: RecipientBodyTransform,
   job: JobContext<unknown>,
@@ -283,7 +296,7 @@ async function deliver(
   // A failure here is not an SMTP error: the job queue retries it.
   const now = ctx.clock.now();
   const recipientKey = await mailKeyFor(db, claimed.to_address, claimed.report_id, now);
-  const built = await protectMail(
+  const plan = await planMail(
     {
       from: ctx.config.mailFrom,
       to: claimed.to_address,
@@ -297,14 +310,13 @@ async function deliver(
       headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
     },
     {
-      signingKey: ctx.keys.signing.privateKey,
-      recipientKey,
       publicUrl: ctx.config.publicUrl,
-      now,
       transform,
       recipient: { key, kind: claimed.kind },
+      hasRecipientKey: recipientKey !== null,
     },
   );
+  const built = await sealer.seal(plan, { recipientKey, now });
   const protection = { protection: built.protection, protected_to: built.protectedTo };
 
   try {

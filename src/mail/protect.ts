@@ -132,22 +132,92 @@ function envelopeOf(mail: PlainMail, subject: string): EnvelopeHeaders {
   };
 }
 
-/** Signs `entity` (detached, binary over its exact bytes) and wraps it as multipart/signed. */
-async function signed(
+/**
+ * What one message will be, decided and fingerprinted but not yet signed or encrypted: plain
+ * data, so the costly part (sealMail) can run on a worker thread (src/mail/protect-pool.ts).
+ */
+export interface MailPlan {
+  protection: MailProtection;
+  envelope: EnvelopeHeaders;
+  /** The text this recipient gets (after the body transform), or the withheld notice. */
+  text: string;
+  /** Headers repeated inside the protected entity (RFC 9788 style protected subject). */
+  inner: ProtectedHeaders;
+  boundary: string;
+}
+
+/** Decides how the message is protected and runs the per-recipient transform; no cryptography. */
+export async function planMail(
   mail: PlainMail,
-  outerSubject: string,
-  text: string,
-  inner: ProtectedHeaders,
-  o: ProtectOptions,
-): Promise<string> {
-  const entity = textEntity(text, inner);
+  opts: Pick<ProtectOptions, 'publicUrl' | 'transform' | 'recipient' | 'boundary'> & { hasRecipientKey: boolean },
+): Promise<MailPlan> {
+  const recipient: RecipientContext = { key: opts.recipient.key, to: mail.to, kind: opts.recipient.kind, tlp: mail.tlp };
+  const transform = opts.transform ?? identityTransform;
+  const boundary = opts.boundary ?? newBoundary();
+  if (opts.hasRecipientKey) {
+    const outer = needsEncryption(mail.tlp) ? ENCRYPTED_SUBJECT : mail.subject;
+    return {
+      protection: 'encrypted',
+      envelope: envelopeOf(mail, outer),
+      text: await transform(mail.text, recipient),
+      inner: { subject: mail.subject, from: mail.from, to: mail.to },
+      boundary,
+    };
+  }
+  if (!needsEncryption(mail.tlp)) {
+    return {
+      protection: 'signed',
+      envelope: envelopeOf(mail, mail.subject),
+      text: await transform(mail.text, recipient),
+      inner: { subject: mail.subject, from: mail.from, to: mail.to },
+      boundary,
+    };
+  }
+  const notice = withheldNotice(opts.publicUrl, mail.tlp, mail.toReporter);
+  return {
+    protection: 'withheld',
+    envelope: envelopeOf(mail, notice.subject),
+    text: notice.text,
+    inner: { subject: notice.subject, from: mail.from, to: mail.to },
+    boundary,
+  };
+}
+
+/** Signs (and, for 'encrypted', encrypts) a planned message and builds its PGP/MIME form. */
+export async function sealMail(
+  plan: MailPlan,
+  keys: { signingKey: PrivateKey; recipientKey: { key: PublicKey; fingerprint: string } | null; now: Date },
+): Promise<ProtectedMail> {
+  const entity = textEntity(plan.text, plan.inner);
   const message = await openpgp.createMessage({ binary: new TextEncoder().encode(entity) });
-  const armored = await openpgp.sign({ message, signingKeys: o.signingKey, detached: true, format: 'armored', date: o.now });
+  const date = signingTime(keys.signingKey, keys.now);
+  if (plan.protection === 'encrypted') {
+    if (!keys.recipientKey) throw new Error('an encrypted mail needs the recipient key');
+    const armored = await openpgp.encrypt({
+      message,
+      encryptionKeys: keys.recipientKey.key,
+      signingKeys: keys.signingKey,
+      format: 'armored',
+      date,
+    });
+    return {
+      raw: encryptedMessage(plan.envelope, armored, plan.boundary),
+      protection: 'encrypted',
+      protectedTo: keys.recipientKey.fingerprint,
+    };
+  }
+  // Signed in clear (CLEAR/GREEN content, or the withheld notice): detached, binary over the
+  // entity's exact bytes, multipart/signed with the micalg of the hash actually used.
+  const armored = await openpgp.sign({ message, signingKeys: keys.signingKey, detached: true, format: 'armored', date });
   const sig = await openpgp.readSignature({ armoredSignature: armored });
   const hash = sig.packets[0]?.hashAlgorithm;
   if (hash === null || hash === undefined) throw new Error('signature without a hash algorithm');
   const micalg = micalgFor(openpgp.enums.read(openpgp.enums.hash, hash));
-  return signedMessage(envelopeOf(mail, outerSubject), entity, armored, micalg, o.boundary ?? newBoundary());
+  return {
+    raw: signedMessage(plan.envelope, entity, armored, micalg, plan.boundary),
+    protection: plan.protection,
+    protectedTo: null,
+  };
 }
 
 /** Signature time: now, but never before the signing key was made (a clock set back, in tests or after a restore). */
@@ -156,32 +226,6 @@ export function signingTime(key: PrivateKey, now: Date): Date {
 }
 
 export async function protectMail(mail: PlainMail, opts: ProtectOptions): Promise<ProtectedMail> {
-  const o = { ...opts, now: signingTime(opts.signingKey, opts.now) };
-  const recipient: RecipientContext = { key: o.recipient.key, to: mail.to, kind: o.recipient.kind, tlp: mail.tlp };
-  const transform = o.transform ?? identityTransform;
-  if (o.recipientKey) {
-    const text = await transform(mail.text, recipient);
-    const entity = textEntity(text, { subject: mail.subject, from: mail.from, to: mail.to });
-    const armored = await openpgp.encrypt({
-      message: await openpgp.createMessage({ binary: new TextEncoder().encode(entity) }),
-      encryptionKeys: o.recipientKey.key,
-      signingKeys: o.signingKey,
-      format: 'armored',
-      date: o.now,
-    });
-    const outer = needsEncryption(mail.tlp) ? ENCRYPTED_SUBJECT : mail.subject;
-    return {
-      raw: encryptedMessage(envelopeOf(mail, outer), armored, o.boundary ?? newBoundary()),
-      protection: 'encrypted',
-      protectedTo: o.recipientKey.fingerprint,
-    };
-  }
-  if (!needsEncryption(mail.tlp)) {
-    const text = await transform(mail.text, recipient);
-    const raw = await signed(mail, mail.subject, text, { subject: mail.subject, from: mail.from, to: mail.to }, o);
-    return { raw, protection: 'signed', protectedTo: null };
-  }
-  const notice = withheldNotice(o.publicUrl, mail.tlp, mail.toReporter);
-  const raw = await signed(mail, notice.subject, notice.text, { subject: notice.subject, from: mail.from, to: mail.to }, o);
-  return { raw, protection: 'withheld', protectedTo: null };
+  const plan = await planMail(mail, { ...opts, hasRecipientKey: opts.recipientKey !== null });
+  return await sealMail(plan, { signingKey: opts.signingKey, recipientKey: opts.recipientKey, now: opts.now });
 }
