@@ -863,7 +863,7 @@ const ROWS: Row[] = [
     route: '/api/v1/cases/:id/cords/ack',
     target: 'case',
     expect: by(401, 200, 200, 404, 200, 200, 403),
-    build: async (_c, id) => ({ body: { setHash: (await loadCords(v.db, id)).hash } }),
+    build: async (_c, id) => ({ body: { setHash: (await loadCords(v.ctx, v.db, id)).hash } }),
   },
   {
     method: 'POST',

@@ -11,6 +11,7 @@ import { ManualClock } from '../src/clock.ts';
 import { sha256Hex } from '../src/crypto/secrets.ts';
 import { outboxText } from '../src/mail/outbox.ts';
 import { caseText } from '../src/services/case-views.ts';
+import { loadCords } from '../src/services/cords.ts';
 import { caseBox } from '../src/services/data-keys.ts';
 import { openMessageText } from '../src/services/messages.ts';
 import { getReport, reportAttachment, reportThread } from '../src/services/reports.ts';
@@ -29,6 +30,7 @@ const ids = {
   vuln: '00000000-0000-4000-8000-000000000007',
   cmsg: '00000000-0000-4000-8000-000000000008',
   art: '00000000-0000-4000-8000-000000000009',
+  signal: '00000000-0000-4000-8000-00000000000a',
 };
 const T = {
   reportTitle: 'Oldtext report title',
@@ -43,6 +45,8 @@ const T = {
   body: 'Oldtext body',
   artifact: 'Oldtext artifact',
   remediation: 'Oldtext remediation',
+  keyword: 'Oldtext codename',
+  evidence: 'Oldtext evidence of a leak',
   briefing: 'Oldtext briefing',
   mail: 'Oldtext mail body',
 };
@@ -103,6 +107,21 @@ beforeAll(async () => {
   );
   await q(sql`INSERT INTO case_events (case_id, at, kind, summary, data)
               VALUES (${ids.case}, ${now}, 'vulnerability.added', ${`Vulnerability added: ${T.vulnTitle}`}, '{"cveId":null}')`);
+  // Cords came later (0009), with their keywords and a participant's evidence in clear until 0013.
+  await migrateUpTo(db.db, '0012_webhooks');
+  await q(sql`INSERT INTO case_cords (case_id, cords, keywords, set_hash, updated_at)
+              VALUES (${ids.case}, '[]', ${[T.keyword]}, ${'0'.repeat(64)}, ${now})`);
+  const signal = {
+    id: `person:${ids.signal}`,
+    kind: 'leak-detected',
+    source: { kind: 'person', caseId: ids.case, orgId: ids.org, userId: ids.user, evidence: { text: T.evidence } },
+    at: now.toISOString(),
+    cveIds: [],
+    purls: [],
+    text: T.evidence,
+  };
+  await q(sql`INSERT INTO cord_signals (id, item_key, case_id, kind, signal, org_id, received_at)
+              VALUES (${ids.signal}, ${signal.id}, ${ids.case}, 'leak-detected', ${JSON.stringify(signal)}, ${ids.org}, ${now})`);
   v = await start();
 }, 120_000);
 
@@ -131,6 +150,7 @@ describe('upgrading a database with plaintext rows', () => {
       'statements.remediation',
       'briefing_packets.content',
       'mail_outbox.body_text',
+      'case_cords.keywords',
     ]) {
       expect(cols).not.toContain(gone);
     }
@@ -142,7 +162,8 @@ describe('upgrading a database with plaintext rows', () => {
         UNION ALL SELECT vv::text FROM vulnerabilities vv UNION ALL SELECT cm::text FROM case_messages cm
         UNION ALL SELECT encode(ca.content_sealed, 'escape') FROM case_artifacts ca UNION ALL SELECT s::text FROM statements s
         UNION ALL SELECT b::text FROM briefing_packets b UNION ALL SELECT o::text FROM mail_outbox o
-        UNION ALL SELECT e::text FROM case_events e) d`.execute(db.db);
+        UNION ALL SELECT e::text FROM case_events e UNION ALL SELECT k::text FROM case_cords k
+        UNION ALL SELECT cs::text FROM cord_signals cs) d`.execute(db.db);
     expect(dump[0]?.t).toContain(ids.case);
     expect(dump[0]?.t).not.toContain('Oldtext');
   });
@@ -168,6 +189,10 @@ describe('upgrading a database with plaintext rows', () => {
     expect(await outboxText(ctx, ctx.db, 'old-mail')).toBe(T.mail);
     const e = await ctx.db.selectFrom('case_events').select('summary').where('kind', '=', 'vulnerability.added').execute();
     expect(e).toEqual([{ summary: 'Vulnerability added' }]);
+    expect((await loadCords(ctx, ctx.db, ids.case)).keywords).toEqual([T.keyword]);
+    const sig = await ctx.db.selectFrom('cord_signals').selectAll().executeTakeFirstOrThrow();
+    expect(box.json('cord_signals.evidence', ids.signal, sig.evidence_sealed as Buffer)).toEqual({ text: T.evidence });
+    expect(sig.signal).toMatchObject({ kind: 'leak-detected', source: { kind: 'person', orgId: ids.org }, text: '' });
   });
 
   it('a second start has nothing to do and reads the same data', async () => {

@@ -32,6 +32,8 @@ const P = {
   remediation: `Lemur remediation ${tag} advice`,
   publicStatement: `Gecko public statement ${tag}`,
   mail: `Ibis private link ${tag} in a mail`,
+  keyword: `Tapir codename ${tag}`,
+  evidence: `Narwhal evidence ${tag} of a leak`,
 };
 
 let v: TestVillage;
@@ -96,6 +98,10 @@ beforeAll(async () => {
     ],
   });
   await coord.api.post(c('/tents/late/open'), { reason: 'needed now' });
+  // The words that name the case in feeds, and a participant's signal with evidence.
+  const cords = await coord.api.get<{ cords: unknown[] }>(c('/cords'));
+  await coord.api.put(c('/cords'), { cords: cords.cords, keywords: [P.keyword] });
+  await vendor.api.post(c('/signals'), { kind: 'leak-detected', evidence: { text: P.evidence } }, 201);
   // A mail not yet sent (due tomorrow): its body is in the outbox.
   await queueMail(v.ctx, v.db, {
     key: MAIL_KEY,
@@ -200,6 +206,9 @@ describe('encryption at rest', () => {
     expect(briefing.packet.case.title).toBe(P.caseTitle);
     expect(briefing.text).toContain(P.vulnTitle);
     expect(await outboxText(v.ctx, v.db, MAIL_KEY)).toBe(P.mail);
+    const cords = await coord.api.get<{ keywords: string[]; signals: Array<{ evidence: { text: string } | null }> }>(c('/cords'));
+    expect(cords.keywords).toEqual([P.keyword]);
+    expect(cords.signals.map((x) => x.evidence?.text)).toEqual([P.evidence]);
     // The timeline names what happened without quoting sealed text.
     const timeline = await coord.api.get<Array<{ summary: string }>>(c('/timeline'));
     expect(timeline.map((e) => e.summary)).toContain('Vulnerability added');

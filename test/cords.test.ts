@@ -341,10 +341,23 @@ describe('firing', () => {
     const vendorTimeline = await vendor.api.get<Array<{ kind: string }>>(`/api/v1/cases/${c.id}/timeline`);
     expect(vendorTimeline.some((t) => t.kind === 'signal.reported')).toBe(false);
     expect(vendorTimeline.some((t) => t.kind === 'cord.fired')).toBe(true);
-    const coordTimeline = await coord.api.get<Array<{ kind: string; data: { evidence?: { url?: string } } }>>(
+    const coordTimeline = await coord.api.get<Array<{ kind: string; data: Record<string, unknown> }>>(
       `/api/v1/cases/${c.id}/timeline`,
     );
-    expect(coordTimeline.find((t) => t.kind === 'signal.reported')?.data.evidence?.url).toBe('https://forum.example/t/1');
+    expect(coordTimeline.find((t) => t.kind === 'signal.reported')?.data).toMatchObject({ signalId: out.signalId });
+    type Reported = { signals: Array<{ id: string; orgId: string; evidence: { text: string; url?: string } | null }> };
+    const evidence = { text: 'A working exploit is on a public forum.', url: 'https://forum.example/t/1' };
+    expect((await coord.api.get<Reported>(`/api/v1/cases/${c.id}/cords`)).signals).toEqual([
+      expect.objectContaining({ id: out.signalId, orgId: vendor2.orgId, evidence }),
+    ]);
+    expect((await vendor2.api.get<Reported>(`/api/v1/cases/${c.id}/cords`)).signals[0]?.evidence).toEqual(evidence);
+    expect((await vendor.api.get<Reported>(`/api/v1/cases/${c.id}/cords`)).signals).toEqual([]);
+    // Sealed at rest: neither the signal row nor the timeline holds the evidence in clear.
+    const { rows } = await sql<{ t: string }>`
+      SELECT (SELECT signal::text FROM cord_signals WHERE id = ${out.signalId}) ||
+             (SELECT string_agg(summary || data::text, ' ') FROM case_events WHERE case_id = ${c.id}) AS t`.execute(v.db);
+    expect(rows[0]?.t).not.toContain('public forum');
+    expect(rows[0]?.t).not.toContain('forum.example');
     // A second report of the same kind fires nothing more.
     const again = await vendor.api.post<{ fired: unknown[] }>(
       `/api/v1/cases/${c.id}/signals`,
@@ -510,7 +523,7 @@ describe('firing', () => {
     const signal = kevSignal(entry, 'crash-test');
     const rowId = (await v.db
       .transaction()
-      .execute((trx) => storeSignal(trx, signal, { feedId: null, caseId: null }, v.clock.now()))) as string;
+      .execute((trx) => storeSignal(v.ctx, trx, signal, { feedId: null, caseId: null }, v.clock.now()))) as string;
     // The process dies after the embargo ended, while enqueueing the release job: all of it rolls back.
     const crashing = {
       ...v.ctx,

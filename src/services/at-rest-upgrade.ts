@@ -108,6 +108,14 @@ export const SEALED_COLUMNS: Spec[] = [
     cols: [{ plain: 'content', sealed: 'content_sealed', kind: 'json', required: true }],
   },
   {
+    table: 'case_cords',
+    pk: 'case_id',
+    extra: [],
+    owner: (r) => caseOwner(String(r.case_id)),
+    rowKey: (r) => String(r.case_id),
+    cols: [{ plain: 'keywords', sealed: 'keywords_sealed', kind: 'json', required: false }],
+  },
+  {
     table: 'mail_outbox',
     pk: 'key',
     extra: [],
@@ -164,7 +172,9 @@ async function sealTable(ctx: Ctx, db: Kysely<DB>, spec: Spec, present: Set<stri
   let sealed = 0;
   for (;;) {
     const selects: unknown[] = [spec.pk, ...spec.extra].map((c) => sql.ref(c));
-    for (const c of cols) selects.push(c.kind === 'json' ? sql`${sql.ref(c.plain)}::text`.as(c.plain) : sql.ref(c.plain));
+    // JSON (and arrays, as JSON) are sealed as their JSON text.
+    for (const c of cols)
+      selects.push(c.kind === 'json' ? sql`to_jsonb(${sql.ref(c.plain)})::text`.as(c.plain) : sql.ref(c.plain));
     const { rows } = await sql<Row>`
       SELECT ${sql.join(selects)} FROM ${sql.table(spec.table)}
        WHERE ${sql.join(
@@ -190,19 +200,51 @@ async function sealTable(ctx: Ctx, db: Kysely<DB>, spec: Spec, present: Set<stri
 }
 
 /**
+ * Participants' signal evidence, kept inside cord_signals.signal before migration 0013: sealed
+ * into evidence_sealed (as src/services/cords.ts storeSignal does) and taken out of the signal.
+ */
+async function sealSignalEvidence(ctx: Ctx, db: Kysely<DB>): Promise<number> {
+  let sealed = 0;
+  for (;;) {
+    const { rows } = await sql<{ id: string; case_id: string; signal: string }>`
+      SELECT id, case_id, signal::text AS signal FROM cord_signals
+       WHERE case_id IS NOT NULL AND feed_id IS NULL AND (signal -> 'source') ? 'evidence'
+       LIMIT ${BATCH}`.execute(db);
+    if (!rows.length) return sealed;
+    await db.transaction().execute(async (trx) => {
+      for (const r of rows) {
+        const signal = JSON.parse(r.signal) as { text?: string; source: Record<string, unknown> };
+        const { evidence, ...source } = signal.source;
+        const box = await boxFor(ctx, trx, caseOwner(r.case_id));
+        await trx
+          .updateTable('cord_signals')
+          .set({
+            signal: JSON.stringify({ ...signal, source, text: '' }),
+            evidence_sealed: box.sealJson('cord_signals.evidence', r.id, evidence),
+          })
+          .where('id', '=', r.id)
+          .execute();
+      }
+    });
+    sealed += rows.length;
+  }
+}
+
+/**
  * Seals what a database from before 0007 holds in plaintext and drops the plaintext columns.
  * Quick when there is nothing to do (one catalogue query).
  */
 export async function upgradeToSealed(ctx: Ctx, db: Kysely<DB>, log?: Logger): Promise<{ keys: number; rows: number }> {
   await ensureInstanceKey(ctx, db, ctx.clock.now());
   const remaining = await remainingPlaintext(db);
-  if (!remaining.size) return { keys: 0, rows: 0 };
+  if (!remaining.size) return { keys: 0, rows: await sealSignalEvidence(ctx, db) };
   const keys = await ensureOwnerKeys(ctx, db);
   let rows = 0;
   for (const spec of SEALED_COLUMNS) {
     const present = remaining.get(spec.table);
     if (present) rows += await sealTable(ctx, db, spec, present);
   }
+  rows += await sealSignalEvidence(ctx, db);
   // Timeline entries used to quote a vulnerability's title: say only what happened.
   await sql`UPDATE case_events SET summary = 'Vulnerability added'
              WHERE kind = 'vulnerability.added' AND data->>'cveId' IS NULL AND summary <> 'Vulnerability added'`.execute(db);

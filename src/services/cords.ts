@@ -32,6 +32,7 @@ import { appendAudit } from '../store/audit.ts';
 import type { DB } from '../store/schema.ts';
 import { loadGates, loadTents } from './case-gates.ts';
 import { auditCase } from './cases.ts';
+import { caseBox } from './data-keys.ts';
 import { applyEmbargoAction } from './embargo.ts';
 import { notifyCase } from './notify.ts';
 import { openTentTx } from './tents.ts';
@@ -71,14 +72,23 @@ export interface CaseCords {
   updatedAt: Date | null;
 }
 
-export async function loadCords(db: Kysely<DB>, caseId: string): Promise<CaseCords> {
+type KeysCtx = Pick<AppContext, 'keys'>;
+
+/** A case's keywords, opened from their sealed form. */
+async function openKeywords(ctx: KeysCtx, db: Kysely<DB>, caseId: string, sealed: Buffer | null): Promise<string[]> {
+  if (!sealed) return [];
+  return (await caseBox(ctx, db, caseId)).json<string[]>('case_cords.keywords', caseId, sealed);
+}
+
+export async function loadCords(ctx: KeysCtx, db: Kysely<DB>, caseId: string): Promise<CaseCords> {
   const row = await db.selectFrom('case_cords').selectAll().where('case_id', '=', caseId).executeTakeFirst();
   if (!row) {
     const cords = defaultCords();
     return { cords, keywords: [], hash: cordSetHash(cords), isDefault: true, updatedAt: null };
   }
   const cords = CordListSchema.parse(row.cords);
-  return { cords, keywords: row.keywords, hash: row.set_hash, isDefault: false, updatedAt: row.updated_at };
+  const keywords = await openKeywords(ctx, db, caseId, row.keywords_sealed);
+  return { cords, keywords, hash: row.set_hash, isDefault: false, updatedAt: row.updated_at };
 }
 
 /**
@@ -142,11 +152,19 @@ export interface CordsView extends CaseCords {
     organizations: Array<{ orgId: string; name: string; acknowledgedAt: Date | null }> | null;
   };
   firings: FiringView[];
+  /** Participants' signals with their evidence: all for the coordinator, its own for anyone else. */
+  signals: Array<{
+    id: string;
+    kind: string;
+    at: Date;
+    orgId: string | null;
+    evidence: { text: string; url?: string } | null;
+  }>;
 }
 
 export async function cordsView(ctx: AppContext, actor: UserActor, rel: CaseRelation): Promise<CordsView> {
   const db = ctx.db;
-  const cc = await loadCords(db, rel.caseId);
+  const cc = await loadCords(ctx, db, rel.caseId);
   const required = await requiredOrgs(ctx, db, rel.caseId);
   const acks = await loadAcks(db, rel.caseId);
   const current = new Map(acks.filter((a) => a.set_hash === cc.hash).map((a) => [a.org_id, a.at]));
@@ -164,8 +182,26 @@ export async function cordsView(ctx: AppContext, actor: UserActor, rel: CaseRela
     .orderBy('f.at')
     .orderBy('f.cord_id')
     .execute();
+  let reported = db
+    .selectFrom('cord_signals')
+    .select(['id', 'kind', 'received_at', 'org_id', 'evidence_sealed'])
+    .where('case_id', '=', rel.caseId)
+    .where('feed_id', 'is', null);
+  if (!coordinating) reported = reported.where('org_id', '=', actor.orgId);
+  const signalRows = await reported.orderBy('received_at').orderBy('id').execute();
+  const box = signalRows.some((r) => r.evidence_sealed) ? await caseBox(ctx, db, rel.caseId) : null;
   return {
     ...cc,
+    signals: signalRows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      at: r.received_at,
+      orgId: r.org_id,
+      evidence:
+        box && r.evidence_sealed
+          ? box.json<{ text: string; url?: string }>('cord_signals.evidence', r.id, r.evidence_sealed)
+          : null,
+    })),
     acknowledgement: {
       mine: { required: required.some((r) => r.orgId === actor.orgId), acknowledgedAt: current.get(actor.orgId) ?? null },
       complete: agreement.complete,
@@ -201,14 +237,17 @@ export async function setCords(
   const hash = cordSetHash(input.cords);
   await ctx.db.transaction().execute(async (trx) => {
     await trx.selectFrom('cases').select('id').where('id', '=', rel.caseId).forUpdate().executeTakeFirstOrThrow();
-    const before = await loadCords(trx, rel.caseId);
+    const before = await loadCords(ctx, trx, rel.caseId);
     const keywords = [...new Set(input.keywords.map((k) => k.trim()))].sort();
+    const keywordsSealed = keywords.length
+      ? (await caseBox(ctx, trx, rel.caseId)).sealJson('case_cords.keywords', rel.caseId, keywords)
+      : null;
     await trx
       .insertInto('case_cords')
       .values({
         case_id: rel.caseId,
         cords: JSON.stringify(input.cords),
-        keywords,
+        keywords_sealed: keywordsSealed,
         set_hash: hash,
         updated_by: actor.userId,
         updated_at: now,
@@ -216,7 +255,7 @@ export async function setCords(
       .onConflict((oc) =>
         oc.column('case_id').doUpdateSet({
           cords: JSON.stringify(input.cords),
-          keywords,
+          keywords_sealed: keywordsSealed,
           set_hash: hash,
           updated_by: actor.userId,
           updated_at: now,
@@ -271,7 +310,7 @@ export async function acknowledgeCords(
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     await trx.selectFrom('cases').select('id').where('id', '=', rel.caseId).forUpdate().executeTakeFirstOrThrow();
-    const current = await loadCords(trx, rel.caseId);
+    const current = await loadCords(ctx, trx, rel.caseId);
     if (current.hash !== hash) throw problems.conflict('The parachute cords changed; read them again before acknowledging.');
     if (!(await recordAck(trx, rel.caseId, actor.orgId, actor.userId, hash, now))) return;
     await addTimeline(trx, meta, {
@@ -290,11 +329,11 @@ export async function acknowledgeCords(
 // --- facts for matching ----------------------------------------------------------------------------
 
 /** What matching needs of each open, embargoed case (optionally only some). */
-export async function embargoedCaseFacts(trx: Kysely<DB>, caseIds?: readonly string[]): Promise<CaseFacts[]> {
+export async function embargoedCaseFacts(ctx: KeysCtx, trx: Kysely<DB>, caseIds?: readonly string[]): Promise<CaseFacts[]> {
   let q = trx
     .selectFrom('cases as c')
     .leftJoin('case_cords as k', 'k.case_id', 'c.id')
-    .select(['c.id', 'c.em_state', 'k.cords', 'k.keywords'])
+    .select(['c.id', 'c.em_state', 'k.cords', 'k.keywords_sealed'])
     .where('c.closed_at', 'is', null)
     .where('c.em_state', 'in', ['A', 'R']);
   if (caseIds) {
@@ -310,6 +349,8 @@ export async function embargoedCaseFacts(trx: Kysely<DB>, caseIds?: readonly str
     .select(['v.case_id', 'v.cve_id', 'a.purl', 'a.version_range'])
     .where('v.case_id', 'in', ids)
     .execute();
+  const keywords = new Map<string, string[]>();
+  for (const c of cases) keywords.set(c.id, await openKeywords(ctx, trx, c.id, c.keywords_sealed ?? null));
   return cases.map((c) => {
     const mine = vulns.filter((v) => v.case_id === c.id);
     const cveIds = [...new Set(mine.flatMap((v) => (v.cve_id ? [v.cve_id.toUpperCase()] : [])))];
@@ -320,7 +361,7 @@ export async function embargoedCaseFacts(trx: Kysely<DB>, caseIds?: readonly str
       caseId: c.id,
       cveIds: cveIds as CaseFacts['cveIds'],
       affected,
-      keywords: c.keywords ?? [],
+      keywords: keywords.get(c.id) ?? [],
       embargo: c.em_state,
       cords: c.cords ? CordListSchema.parse(c.cords) : defaultCords(),
       participants: [],
@@ -406,8 +447,8 @@ export async function fireTx(ctx: AppContext, trx: Kysely<DB>, input: FireInput)
     .executeTakeFirst();
   const none: FiringDecision = { actions: [], records: [] };
   if (!c || c.closed_at) return none;
-  const cc = await loadCords(trx, c.id);
-  const [facts] = await embargoedCaseFacts(trx, [c.id]);
+  const cc = await loadCords(ctx, trx, c.id);
+  const [facts] = await embargoedCaseFacts(ctx, trx, [c.id]);
   let fired: FiredCord[];
   if (input.signal) {
     if (!facts) return none; // only open, embargoed cases are affected
@@ -551,21 +592,36 @@ async function nextClosedTent(trx: Kysely<DB>, caseId: string, releaseAt: Date |
 
 // --- signals ---------------------------------------------------------------------------------------
 
-/** Stores a signal; returns its row id, or null when this feed item was stored before. */
+/**
+ * Stores a signal; returns its row id, or null when this feed item was stored before. A
+ * participant's evidence (and the text it gave) is sealed under the case key: the stored signal
+ * keeps only its kind and source.
+ */
 export async function storeSignal(
+  ctx: KeysCtx,
   trx: Kysely<DB>,
   signal: Signal,
   where: { feedId: string | null; caseId: string | null; orgId?: string | null; userId?: string | null },
   now: Date,
 ): Promise<string | null> {
+  const id = crypto.randomUUID();
+  let stored: unknown = signal;
+  let evidenceSealed: Buffer | null = null;
+  if (signal.source.kind === 'person' && where.caseId) {
+    const { evidence, ...source } = signal.source;
+    stored = { ...signal, source, text: '' };
+    evidenceSealed = (await caseBox(ctx, trx, where.caseId)).sealJson('cord_signals.evidence', id, evidence);
+  }
   const row = await trx
     .insertInto('cord_signals')
     .values({
+      id,
       feed_id: where.feedId,
       item_key: signal.id,
       case_id: where.caseId,
       kind: signal.kind,
-      signal: JSON.stringify(signal),
+      signal: JSON.stringify(stored),
+      evidence_sealed: evidenceSealed,
       org_id: where.orgId ?? null,
       user_id: where.userId ?? null,
       received_at: now,
@@ -608,6 +664,7 @@ export async function reportSignal(
       text: input.evidence.text,
     });
     const rowId = (await storeSignal(
+      ctx,
       trx,
       signal,
       { feedId: null, caseId: rel.caseId, orgId: actor.orgId, userId: actor.userId },
@@ -617,9 +674,10 @@ export async function reportSignal(
       caseId: rel.caseId,
       at: now,
       kind: 'signal.reported',
-      summary: `Signal reported: ${KIND_WORDS[input.kind]}${input.evidence.url ? ` (${input.evidence.url})` : ''}`,
-      data: { signalId: rowId, kind: input.kind, evidence: input.evidence },
-      // The evidence is the reporter's: it and the coordinator see it; the firing tells everyone.
+      summary: `Signal reported: ${KIND_WORDS[input.kind]}`,
+      // The evidence is sealed with the signal (GET …/cords shows it to the reporting organization
+      // and the coordinator); this entry is theirs too, and the firing tells everyone.
+      data: { signalId: rowId, kind: input.kind },
       audience: 'org',
       audienceOrgId: actor.orgId,
     });
@@ -635,7 +693,7 @@ export async function processStoredSignal(ctx: AppContext, trx: Kysely<DB>, rowI
   const row = await trx.selectFrom('cord_signals').selectAll().where('id', '=', rowId).forUpdate().executeTakeFirst();
   if (!row || row.processed_at) return 0;
   const signal = SignalSchema.parse(row.signal);
-  const facts = await embargoedCaseFacts(trx);
+  const facts = await embargoedCaseFacts(ctx, trx);
   let n = 0;
   for (const f of casesFor(signal, facts)) {
     const d = await fireTx(ctx, trx, { caseId: f.caseId, signal, signalRowId: row.id, meta: null });
@@ -651,7 +709,7 @@ export async function processStoredSignal(ctx: AppContext, trx: Kysely<DB>, rowI
 export async function scheduleDateCords(ctx: AppContext, trx: Kysely<DB>, caseId: string): Promise<void> {
   const c = await trx.selectFrom('cases').select(['release_at', 'closed_at']).where('id', '=', caseId).executeTakeFirst();
   if (!c || c.closed_at) return;
-  const cc = await loadCords(trx, caseId);
+  const cc = await loadCords(ctx, trx, caseId);
   for (const cord of cc.cords) {
     if (cord.kind !== 'date-reached') continue;
     const at = cordDueAt(cord, c.release_at);
@@ -666,7 +724,7 @@ export async function scheduleDateCords(ctx: AppContext, trx: Kysely<DB>, caseId
  */
 export async function fireDueDateCords(ctx: AppContext): Promise<number> {
   const now = ctx.clock.now();
-  const facts = await embargoedCaseFacts(ctx.db);
+  const facts = await embargoedCaseFacts(ctx, ctx.db);
   const release = new Map(
     facts.length
       ? (

@@ -203,7 +203,7 @@ export async function pollFeed(
   const result = await store(async (trx) => {
     let stored = 0;
     let queued = 0;
-    const facts = signals.length ? await embargoedCaseFacts(trx) : [];
+    const facts = signals.length ? await embargoedCaseFacts(ctx, trx) : [];
     // Many items (the whole KEV catalogue) go in a few statements; a stored item is skipped.
     for (let i = 0; i < signals.length; i += 500) {
       const batch = signals.slice(i, i + 500);

@@ -9,7 +9,8 @@ export type FeedKind = 'kev' | 'osv' | 'rss';
 export interface CaseCordsTable {
   case_id: string;
   cords: Json;
-  keywords: ColumnType<string[], string[] | undefined, string[]>;
+  /** The keywords as JSON, sealed under the case key (the plaintext column is dropped at start-up). */
+  keywords_sealed: Buffer | null;
   set_hash: string;
   updated_by: string | null;
   updated_at: Timestamp;
@@ -51,6 +52,8 @@ export interface CordSignalsTable {
   user_id: string | null;
   received_at: Timestamp;
   processed_at: Timestamp | null;
+  /** A participant's evidence ({ text, url }), sealed under the case key; null for feed items. */
+  evidence_sealed: Buffer | null;
 }
 
 export interface CaseCordFiringsTable {

@@ -81,6 +81,17 @@ const CordsOut = z.object({
       signal: z.object({ kind: z.string(), source: z.string() }).nullable(),
     }),
   ),
+  signals: z
+    .array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        at: Timestamp,
+        orgId: z.string().nullable(),
+        evidence: z.object({ text: z.string(), url: z.string().optional() }).nullable(),
+      }),
+    )
+    .describe("Participants' signals with their evidence: all of them for the coordinator, its own for a participant"),
 });
 const cordsOut = (v: CordsView) => ({
   cords: v.cords.map(cordOut),
@@ -95,6 +106,7 @@ const cordsOut = (v: CordsView) => ({
       v.acknowledgement.organizations?.map((o) => ({ ...o, acknowledgedAt: o.acknowledgedAt?.toISOString() ?? null })) ?? null,
   },
   firings: v.firings.map((f) => ({ ...f, at: f.at.toISOString() })),
+  signals: v.signals.map((x) => ({ ...x, at: x.at.toISOString() })),
 });
 
 const FeedOut = z.object({
