@@ -9,18 +9,13 @@
 //
 //   node --import tsx bench/release.ts [--runs 3]
 import * as openpgp from 'openpgp';
-import pino from 'pino';
-import { startVillage } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import type { RequestMeta } from '../src/context.ts';
-import type { UserActor } from '../src/domain/policy.ts';
 import { validateCsaf, validateCveRecord, validateOsv, warmDocumentValidation } from '../src/formats/document-validation.ts';
 import { loadCaseRelation } from '../src/services/case-access.ts';
 import { addParticipant, openCase } from '../src/services/cases.ts';
-import { createOrganization, createUser } from '../src/services/organizations.ts';
 import { releaseStatus, requestRelease } from '../src/services/release.ts';
 import { addVulnerability, putStatement } from '../src/services/vulnerabilities.ts';
 import type { Engine } from '../src/store/database.ts';
+import { benchParties, startBenchVillage } from './fixture.ts';
 import { emit, engines, fmt, intOption, machine, now, openScratch, out, round, scratchDatabase, sleep } from './lib.ts';
 
 const RUNS = intOption('runs', 3);
@@ -33,47 +28,11 @@ const PURL_TYPES = ['npm', 'pypi', 'maven', null] as const;
 async function run(engine: Engine) {
   const scratch = await scratchDatabase(engine, 'release');
   const database = await openScratch(scratch, 10);
-  const config = loadConfig({
-    VILLAGE_DATA_DIR: scratch.dataDir,
-    VILLAGE_DEMO: '0',
-    VILLAGE_LOG_LEVEL: 'silent',
-    VILLAGE_PUBLIC_URL: 'http://127.0.0.1:8080',
-    ...(scratch.url ? { DATABASE_URL: scratch.url, VILLAGE_DB_POOL_MAX: '10' } : {}),
-  });
-  const village = await startVillage(config, { database, log: pino({ level: 'silent' }) });
+  const village = await startBenchVillage(scratch, database);
   const ctx = village.ctx;
   const app = village.server;
   try {
-    const system: RequestMeta = { actor: { type: 'anonymous' }, requestId: 'bench-release' };
-    const coordOrg = await createOrganization(ctx, system, { slug: 'bench-cc', name: 'Bench CC', kind: 'coordinator' });
-    const coordUser = await createUser(ctx, system, {
-      orgId: coordOrg.id,
-      email: 'cc@bench.example',
-      displayName: 'CC',
-      orgRole: 'admin',
-    });
-    const actor: UserActor = {
-      type: 'user',
-      userId: coordUser.id,
-      orgId: coordOrg.id,
-      orgRole: 'admin',
-      orgKind: 'coordinator',
-      isOperator: false,
-      via: 'session',
-      scopes: null,
-    };
-    const meta: RequestMeta = { actor, requestId: 'bench-release' };
-    const vendors: string[] = [];
-    for (let i = 0; i < VENDORS; i++) {
-      const o = await createOrganization(ctx, system, { slug: `bench-vendor-${i}`, name: `Vendor ${i}`, kind: 'vendor' });
-      await createUser(ctx, system, {
-        orgId: o.id,
-        email: `psirt@vendor-${i}.example`,
-        displayName: `PSIRT ${i}`,
-        orgRole: 'admin',
-      });
-      vendors.push(o.id);
-    }
+    const { coordOrgId, coordUserId, actor, meta, vendors } = await benchParties(village, 'bench-release', VENDORS);
     const key = await openpgp.readKey({ armoredKey: ctx.keys.signing.publicArmored });
     // What `village serve` does a few seconds after it starts listening: load the validators.
     const w0 = now();
@@ -88,7 +47,7 @@ async function run(engine: Engine) {
         reportIds: [],
       });
       for (const v of vendors) await addParticipant(ctx, meta, c.id, { orgId: v, role: 'vendor' });
-      const rel = await loadCaseRelation(ctx.db, c.id, { orgId: coordOrg.id, userId: coordUser.id }, ctx.clock.now());
+      const rel = await loadCaseRelation(ctx.db, c.id, { orgId: coordOrgId, userId: coordUserId }, ctx.clock.now());
       if (!rel) throw new Error('case vanished');
       for (let vi = 0; vi < VULNS; vi++) {
         const products = Array.from({ length: PRODUCTS_PER_VULN }, (_, p) => {
@@ -123,7 +82,7 @@ async function run(engine: Engine) {
 
       // The action, then wait for the landing page and every document to be served.
       const t0 = now();
-      await requestRelease(ctx, meta, ctx.db, c.id, { kind: 'coordinator', userId: coordUser.id });
+      await requestRelease(ctx, meta, ctx.db, c.id, { kind: 'coordinator', userId: coordUserId });
       let live = false;
       let docs: Array<{ kind: string; doc_id: string }> = [];
       while (!live) {

@@ -1,23 +1,9 @@
-// Tents opening on time: 1,000 tents across 100 cases, each due at its own instant over a window of
-// --window seconds, opened by the durable `tent.open` jobs of a running Village (real clock, real
-// job queue, each opening a transaction that brings organizations in, writes briefing packets,
-// queues mail and appends to the audit chain). Reports the lag between the scheduled and the
-// recorded opening time (p50, p99, max) on the embedded database and, with DATABASE_URL, on
-// PostgreSQL. Target: p99 ≤ 1 s.
-//
-//   node --import tsx bench/tents.ts [--cases 100] [--tents 10] [--window 60]
-// (60 s is already far denser than life: a thousand openings a minute; --window 30 stresses it.)
-import pino from 'pino';
-import { startVillage } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import type { RequestMeta } from '../src/context.ts';
-import type { UserActor } from '../src/domain/policy.ts';
 import type { TentSpec } from '../src/domain/tents.ts';
 import { loadCaseRelation } from '../src/services/case-access.ts';
 import { addParticipant, openCase } from '../src/services/cases.ts';
-import { createOrganization, createUser } from '../src/services/organizations.ts';
 import { replaceTents } from '../src/services/tents.ts';
 import type { Engine } from '../src/store/database.ts';
+import { benchParties, startBenchVillage } from './fixture.ts';
 import { emit, engines, fmt, intOption, machine, openScratch, out, quantile, round, scratchDatabase, sleep } from './lib.ts';
 
 const CASES = intOption('cases', 100);
@@ -30,47 +16,15 @@ const LEAD_MS = intOption('lead', Math.max(10, Math.ceil(CASES * 0.15))) * 1000;
 async function run(engine: Engine) {
   const scratch = await scratchDatabase(engine, 'tents');
   const database = await openScratch(scratch, 10);
-  const config = loadConfig({
-    VILLAGE_DATA_DIR: scratch.dataDir,
-    VILLAGE_DEMO: '0',
-    VILLAGE_LOG_LEVEL: 'silent',
-    VILLAGE_PUBLIC_URL: 'http://127.0.0.1:8080',
-    ...(scratch.url ? { DATABASE_URL: scratch.url, VILLAGE_DB_POOL_MAX: '10' } : {}),
-  });
-  const village = await startVillage(config, { database, log: pino({ level: 'silent' }) });
+  const village = await startBenchVillage(scratch, database);
   const ctx = village.ctx;
   try {
-    const system: RequestMeta = { actor: { type: 'anonymous' }, requestId: 'bench-tents' };
-    const coordOrg = await createOrganization(ctx, system, { slug: 'bench-cc', name: 'Bench CC', kind: 'coordinator' });
-    const coordUser = await createUser(ctx, system, {
-      orgId: coordOrg.id,
-      email: 'cc@bench.example',
-      displayName: 'CC',
-      orgRole: 'admin',
-      password: 'a long enough benchmark password',
-    });
-    const actor: UserActor = {
-      type: 'user',
-      userId: coordUser.id,
-      orgId: coordOrg.id,
-      orgRole: 'admin',
-      orgKind: 'coordinator',
-      isOperator: false,
-      via: 'session',
-      scopes: null,
-    };
-    const meta: RequestMeta = { actor, requestId: 'bench-tents' };
-    const vendors: string[] = [];
-    for (let i = 0; i < VENDORS; i++) {
-      const o = await createOrganization(ctx, system, { slug: `bench-vendor-${i}`, name: `Vendor ${i}`, kind: 'vendor' });
-      await createUser(ctx, system, {
-        orgId: o.id,
-        email: `psirt@vendor-${i}.example`,
-        displayName: `PSIRT ${i}`,
-        orgRole: 'admin',
-      });
-      vendors.push(o.id);
-    }
+    const { coordOrgId, coordUserId, actor, meta, vendors } = await benchParties(
+      village,
+      'bench-tents',
+      VENDORS,
+      'a long enough benchmark password',
+    );
     out(`  ${engine}: ${VENDORS} vendors; opening ${CASES} cases`);
     const cases: string[] = [];
     for (let i = 0; i < CASES; i++) {
@@ -83,7 +37,7 @@ async function run(engine: Engine) {
     const base = Date.now() + LEAD_MS;
 
     for (const [i, caseId] of cases.entries()) {
-      const rel = await loadCaseRelation(ctx.db, caseId, { orgId: coordOrg.id, userId: coordUser.id }, ctx.clock.now());
+      const rel = await loadCaseRelation(ctx.db, caseId, { orgId: coordOrgId, userId: coordUserId }, ctx.clock.now());
       if (!rel) throw new Error('case vanished');
       const specs: TentSpec[] = [];
       for (let t = 0; t < TENTS_PER_CASE; t++) {
