@@ -107,7 +107,7 @@ beforeAll(async () => {
   );
   await q(sql`INSERT INTO case_events (case_id, at, kind, summary, data)
               VALUES (${ids.case}, ${now}, 'vulnerability.added', ${`Vulnerability added: ${T.vulnTitle}`}, '{"cveId":null}')`);
-  // Cords came later (0009), with their keywords and a participant's evidence in clear until 0013.
+  // Cords came later (0009), with their keywords and a participant's evidence in clear until 0014.
   await migrateUpTo(db.db, '0012_webhooks');
   await q(sql`INSERT INTO case_cords (case_id, cords, keywords, set_hash, updated_at)
               VALUES (${ids.case}, '[]', ${[T.keyword]}, ${'0'.repeat(64)}, ${now})`);

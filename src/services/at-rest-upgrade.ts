@@ -200,7 +200,7 @@ async function sealTable(ctx: Ctx, db: Kysely<DB>, spec: Spec, present: Set<stri
 }
 
 /**
- * Participants' signal evidence, kept inside cord_signals.signal before migration 0013: sealed
+ * Participants' signal evidence, kept inside cord_signals.signal before migration 0014: sealed
  * into evidence_sealed (as src/services/cords.ts storeSignal does) and taken out of the signal.
  */
 async function sealSignalEvidence(ctx: Ctx, db: Kysely<DB>): Promise<number> {
