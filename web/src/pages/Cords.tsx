@@ -37,6 +37,8 @@ interface CordsView {
     note: string | null;
     signal: { kind: string; source: string } | null;
   }>;
+  /** Participants' signals with their evidence: all for the coordinator, our own otherwise. */
+  signals: Array<{ id: string; kind: string; at: string; orgId: string | null; evidence: { text: string; url?: string } | null }>;
 }
 
 const KIND_NAMES: Record<CordKind, string> = {
@@ -269,6 +271,33 @@ export function CordsSection({
                 {v.acknowledgement.organizations.map((o) => (
                   <li key={o.orgId}>
                     {o.name}: {o.acknowledgedAt ? <Badge kind="ok">acknowledged</Badge> : <Badge kind="neutral">not yet</Badge>}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
+          {v.signals.length ? (
+            <>
+              <h3>Signals reported</h3>
+              <ul className="plain">
+                {v.signals.map((x) => (
+                  <li key={x.id}>
+                    <Time iso={x.at} /> · {KIND_NAMES[x.kind as CordKind] ?? x.kind}
+                    {x.evidence ? (
+                      <div className="small">
+                        {x.evidence.text}
+                        {x.evidence.url ? (
+                          <>
+                            {' '}
+                            (
+                            <a href={x.evidence.url} rel="noopener noreferrer nofollow" target="_blank">
+                              {x.evidence.url}
+                            </a>
+                            )
+                          </>
+                        ) : null}
+                      </div>
+                    ) : null}
                   </li>
                 ))}
               </ul>
