@@ -1,5 +1,15 @@
 // Shared pieces: loading data, running actions, dates, TLP badges, state badges, errors.
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import {
+  cloneElement,
+  createContext,
+  type ReactElement,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
 import { ApiError } from './api.ts';
 import { formatLocal, formatRelative, formatUtc } from './format.ts';
 import { TLP_SHARING, type TlpLabel, tlpClass } from './tlp.ts';
@@ -195,5 +205,116 @@ export function TlpSelect({
         ))}
       </select>
     </div>
+  );
+}
+
+/** The messages of a problem's field errors (`body.url`, …) for one field, if any. */
+export function fieldError(error: unknown, field: string): string | null {
+  if (!(error instanceof ApiError)) return null;
+  const hits = error.fields.filter((f) => f.field === `body.${field}` || f.field.startsWith(`body.${field}.`));
+  return hits.length ? [...new Set(hits.map((f) => f.message))].join('; ') : null;
+}
+
+/**
+ * A form row: a label, one control, an optional hint and an optional error. The control gets the
+ * id, and is described by the hint and the error (and marked invalid while there is one).
+ */
+export function Field({
+  id,
+  label,
+  hint,
+  error,
+  className,
+  children,
+}: {
+  id: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string | null;
+  className?: string;
+  children: ReactElement<Record<string, unknown>>;
+}) {
+  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ');
+  return (
+    <div className={className}>
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, {
+        id,
+        ...(described ? { 'aria-describedby': described } : {}),
+        ...(error ? { 'aria-invalid': true } : {}),
+      })}
+      {hint ? (
+        <p className="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * A list as a table: a caption (visually hidden), column heads, one row per item whose first cell
+ * is its row header, and an optional last column of actions; scrolls sideways on a small screen.
+ */
+export function DataTable<T>({
+  label,
+  columns,
+  rows,
+  rowKey,
+  actions,
+  className,
+}: {
+  label: string;
+  columns: Array<{ head: ReactNode; cell: (row: T) => ReactNode; className?: string }>;
+  rows: readonly T[];
+  rowKey: (row: T) => string;
+  actions?: (row: T) => ReactNode;
+  className?: string;
+}) {
+  const [first, ...rest] = columns;
+  return (
+    <TableWrap label={label}>
+      <table className={className}>
+        <caption className="visually-hidden">{label}</caption>
+        <thead>
+          <tr>
+            {columns.map((c, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: columns are fixed for a table
+              <th scope="col" key={i} className={c.className}>
+                {c.head}
+              </th>
+            ))}
+            {actions ? (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={rowKey(r)}>
+              {first ? (
+                <th scope="row" className={first.className}>
+                  {first.cell(r)}
+                </th>
+              ) : null}
+              {rest.map((c, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: columns are fixed for a table
+                <td key={i} className={c.className}>
+                  {c.cell(r)}
+                </td>
+              ))}
+              {actions ? <td className="actions-cell">{actions(r)}</td> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
   );
 }

@@ -217,16 +217,16 @@ export function CasePage({ id }: { id: string }) {
       {mine && !mine.acknowledgedAt && !coordinator ? <Acknowledge caseId={c.id} onDone={refreshAll} /> : null}
       <div className="stack">
         <Participants {...ctx} />
-        {c.communityId ? (
-          <TentsSection
-            caseId={c.id}
-            coordinator={coordinator}
-            releaseAt={c.releaseAt}
-            names={names}
-            tick={tick}
-            onChange={refreshAll}
-          />
-        ) : null}
+        {/* A community case always has its tents section; another case only once it has tents. */}
+        <TentsSection
+          caseId={c.id}
+          coordinator={coordinator}
+          releaseAt={c.releaseAt}
+          names={names}
+          tick={tick}
+          onChange={refreshAll}
+          hideWhenNone={!c.communityId}
+        />
         <BriefingSection caseId={c.id} />
         <EmbargoSection {...ctx} />
         <CordsSection caseId={c.id} coordinator={coordinator} tick={tick} onChange={refreshAll} />
@@ -655,18 +655,30 @@ function VulnerabilitiesSection({ c, coordinator, myOrgId, refreshAll, tick }: C
   const st = useLoad(() => get<Statements>(`/cases/${c.id}/statements`), [c.id, tick]);
   const act = useAction();
   const [nv, setNv] = useState({ title: '', cveId: '', cweIds: '', cvss31: '', cvss40: '' });
+  // Affected products by vendor: a comma-separated list of product names per vendor in the case.
+  const [productsBy, setProductsBy] = useState<Record<string, string>>({});
+  const vendors = c.participants.filter((p) => p.role === 'vendor' && !p.removedAt);
   const addVuln = (e: FormEvent) => {
     e.preventDefault();
     void act.run(async () => {
       const opt = (s: string) => (s.trim() ? s.trim() : undefined);
+      const products = vendors.flatMap((p) =>
+        (productsBy[p.orgId] ?? '')
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+          .map((productName) => ({ vendorOrgId: p.orgId, productName })),
+      );
       await post(`/cases/${c.id}/vulnerabilities`, {
         title: nv.title,
         cveId: opt(nv.cveId),
         cweIds: nv.cweIds.split(/[\s,]+/).filter(Boolean),
         cvss31: opt(nv.cvss31),
         cvss40: opt(nv.cvss40),
+        ...(products.length ? { products } : {}),
       });
       setNv({ title: '', cveId: '', cweIds: '', cvss31: '', cvss40: '' });
+      setProductsBy({});
       await refreshAll();
     });
   };
@@ -780,6 +792,25 @@ function VulnerabilitiesSection({ c, coordinator, myOrgId, refreshAll, tick }: C
               <label htmlFor="v-cvss40">CVSS 4.0 vector</label>
               <input id="v-cvss40" value={nv.cvss40} onChange={(e) => setNv({ ...nv, cvss40: e.target.value })} />
             </div>
+          </div>
+          {vendors.length ? (
+            <fieldset className="products-by-vendor">
+              <legend>Affected products (comma-separated, per vendor)</legend>
+              <div className="row">
+                {vendors.map((p) => (
+                  <div key={p.orgId}>
+                    <label htmlFor={`v-products-${p.orgId}`}>Products of {p.orgName}</label>
+                    <input
+                      id={`v-products-${p.orgId}`}
+                      value={productsBy[p.orgId] ?? ''}
+                      onChange={(e) => setProductsBy({ ...productsBy, [p.orgId]: e.target.value })}
+                    />
+                  </div>
+                ))}
+              </div>
+            </fieldset>
+          ) : null}
+          <div className="row">
             <div className="row-go">
               <button type="submit" disabled={act.busy}>
                 Add vulnerability

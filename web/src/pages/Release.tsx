@@ -3,6 +3,7 @@
 // once released, the link to the public landing page.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { get, post } from '../api.ts';
+import { parseReleaseError, testName } from '../release.ts';
 import { Badge, Empty, ErrorNote, Loading, Section, TableWrap, Time, useAction, useLoad } from '../ui.tsx';
 
 type Step = 'freeze' | 'build' | 'validate' | 'sign' | 'publish' | 'notify';
@@ -104,7 +105,8 @@ export function ReleaseSection({
               </>
             ) : null}
           </p>
-          {coordinator && s.error ? <ErrorNote error={s.error} /> : null}
+          {coordinator && s.status === 'failed' && s.error ? <Failure s={s} error={s.error} /> : null}
+          {coordinator && s.status !== 'failed' && s.error ? <ErrorNote error={s.error} /> : null}
           {s.status === 'done' && s.landingPage ? (
             <p>
               Public advisory: <a href={s.landingPage}>{s.advisoryId}</a>
@@ -120,6 +122,64 @@ export function ReleaseSection({
         </>
       )}
     </Section>
+  );
+}
+
+/**
+ * Where a failed release stopped and why: the step, the document, and each problem's test and JSON
+ * path; then what may still be fixed (the case's facts are frozen once the first step ran, vendors'
+ * statements are not) before releasing again.
+ */
+function Failure({ s, error }: { s: ReleaseStatus; error: string }) {
+  const failed = s.steps.find((x) => x.status === 'failed');
+  const step = STEPS.find(([id]) => id === failed?.step)?.[1] ?? 'unknown step';
+  const f = parseReleaseError(error);
+  const frozen = s.steps.some((x) => x.step === 'freeze' && x.status === 'done');
+  return (
+    <section className="release-failure" aria-labelledby="release-failure-h">
+      <h3 id="release-failure-h">The release stopped at “{step}”</h3>
+      {f.document ? (
+        <>
+          <p>
+            {f.document} is invalid{f.problems.length > 1 ? `: ${f.problems.length + f.more} problems` : ''}.
+          </p>
+          <TableWrap label="Why the release stopped">
+            <table>
+              <caption className="visually-hidden">Why the release stopped</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Test</th>
+                  <th scope="col">JSON path</th>
+                  <th scope="col">Problem</th>
+                </tr>
+              </thead>
+              <tbody>
+                {f.problems.map((p) => (
+                  <tr key={`${p.test}:${p.path}:${p.message}`}>
+                    <th scope="row">
+                      {testName(p.test)}
+                      {p.test && testName(p.test) !== p.test ? <div className="small muted">{p.test}</div> : null}
+                    </th>
+                    <td>
+                      <code className="json-path">{p.path}</code>
+                    </td>
+                    <td>{p.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+          {f.more ? <p className="small muted">And {f.more} more.</p> : null}
+        </>
+      ) : (
+        <p className="error">{f.text}</p>
+      )}
+      <p className="small">
+        {frozen
+          ? 'The case is frozen: its vulnerabilities and products no longer change, but vendors may still correct their statements (fixed versions, justifications). Once the cause is fixed, release again: the steps already done are not repeated.'
+          : 'Once the cause is fixed, release again.'}
+      </p>
+    </section>
   );
 }
 
@@ -149,7 +209,7 @@ function Steps({ s }: { s: ReleaseStatus }) {
                   ) : (
                     <span className="muted">{s.status === 'running' ? 'waiting' : '—'}</span>
                   )}
-                  {x?.error ? <span className="small"> {x.error}</span> : null}
+                  {x?.error && s.status !== 'failed' ? <span className="small"> {x.error}</span> : null}
                 </td>
                 <td>{x ? <Time iso={x.at} /> : null}</td>
               </tr>

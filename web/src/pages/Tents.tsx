@@ -78,6 +78,7 @@ export function TentsSection({
   names,
   tick,
   onChange,
+  hideWhenNone = false,
 }: {
   caseId: string;
   coordinator: boolean;
@@ -85,10 +86,13 @@ export function TentsSection({
   names: Record<string, string>;
   tick: number;
   onChange: () => Promise<void>;
+  /** Render nothing while the case has no tents (a case outside any community). */
+  hideWhenNone?: boolean;
 }) {
   const tents = useLoad(() => get<Tent[]>(`/cases/${caseId}/tents`), [caseId, tick]);
   const [opening, setOpening] = useState<string | null>(null);
   const list = tents.data ?? [];
+  if (hideWhenNone && list.length === 0 && !tents.error) return null;
   const title = coordinator ? 'Tents' : 'My tents';
   return (
     <Section id="tents" title={title}>
