@@ -86,6 +86,8 @@ export class E2E {
       locale: 'en-GB',
     });
     ctx.setDefaultTimeout(15_000);
+    // A first page load on a busy machine (the bundle, the fonts) may take longer than an action.
+    ctx.setDefaultNavigationTimeout(30_000);
     ctx.on('page', (p) => this.watch(p));
     return ctx;
   }

@@ -215,7 +215,11 @@ describe.skipIf(!hasChromium)('release and OpenPGP keys in Chromium', () => {
     await kevRow.getByRole('button', { name: 'Disable CISA KEV (mirror)' }).click();
     await kevRow.getByText('disabled', { exact: true }).waitFor();
     await osvRow.getByRole('button', { name: 'Remove OSV drop' }).click();
-    await osvRow.getByRole('button', { name: 'Keep it' }).click();
+    // The keyboard lands on the safe choice.
+    await expect
+      .poll(() => osvRow.getByRole('button', { name: 'Keep it' }).evaluate((e) => e === document.activeElement))
+      .toBe(true);
+    await page.keyboard.press('Enter');
     await osvRow.getByRole('button', { name: 'Remove OSV drop' }).click();
     await osvRow.getByRole('button', { name: 'Remove now' }).click();
     await feeds.getByRole('rowheader', { name: 'OSV drop' }).waitFor({ state: 'detached' });

@@ -257,26 +257,36 @@ export function Field({
   );
 }
 
+/** A column of a DataTable: its head, each row's cell, and optionally a class and a hover title. */
+export interface Column<T> {
+  head: ReactNode;
+  cell: (row: T) => ReactNode;
+  className?: string;
+  title?: (row: T) => string | undefined;
+}
+
 /**
- * A list as a table: a caption (visually hidden), column heads, one row per item whose first cell
- * is its row header, and an optional last column of actions; scrolls sideways on a small screen.
+ * A list as a table: a caption (visually hidden), column heads, one row per item with one cell as
+ * its row header (the first, unless `rowHeader` names another), and an optional last column of
+ * actions; it scrolls sideways on a small screen.
  */
 export function DataTable<T>({
   label,
   columns,
   rows,
   rowKey,
+  rowHeader = 0,
   actions,
   className,
 }: {
   label: string;
-  columns: Array<{ head: ReactNode; cell: (row: T) => ReactNode; className?: string }>;
+  columns: Array<Column<T>>;
   rows: readonly T[];
   rowKey: (row: T) => string;
+  rowHeader?: number;
   actions?: (row: T) => ReactNode;
   className?: string;
 }) {
-  const [first, ...rest] = columns;
   return (
     <TableWrap label={label}>
       <table className={className}>
@@ -284,7 +294,7 @@ export function DataTable<T>({
         <thead>
           <tr>
             {columns.map((c, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: columns are fixed for a table
+              // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are fixed
               <th scope="col" key={i} className={c.className}>
                 {c.head}
               </th>
@@ -299,22 +309,57 @@ export function DataTable<T>({
         <tbody>
           {rows.map((r) => (
             <tr key={rowKey(r)}>
-              {first ? (
-                <th scope="row" className={first.className}>
-                  {first.cell(r)}
-                </th>
-              ) : null}
-              {rest.map((c, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: columns are fixed for a table
-                <td key={i} className={c.className}>
-                  {c.cell(r)}
-                </td>
-              ))}
-              {actions ? <td className="actions-cell">{actions(r)}</td> : null}
+              {columns.map((c, i) => {
+                const Cell = i === rowHeader ? 'th' : 'td';
+                return (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are fixed
+                  <Cell key={i} scope={i === rowHeader ? 'row' : undefined} className={c.className} title={c.title?.(r)}>
+                    {c.cell(r)}
+                  </Cell>
+                );
+              })}
+              {actions ? <td>{actions(r)}</td> : null}
             </tr>
           ))}
         </tbody>
       </table>
     </TableWrap>
+  );
+}
+
+/**
+ * A list of items, each with one (destructive) action: passkeys, tokens, sessions, keys. The
+ * action's button names its item for screen readers ("Remove Laptop"); `show` hides it on some items.
+ */
+export function ActionList<T>({
+  items,
+  itemKey,
+  render,
+  action,
+}: {
+  items: readonly T[];
+  itemKey: (item: T) => string;
+  render: (item: T) => ReactNode;
+  action?: {
+    label: string;
+    name: (item: T) => string;
+    run: (item: T) => unknown;
+    disabled?: boolean;
+    show?: (item: T) => boolean;
+  };
+}) {
+  return (
+    <ul className="plain">
+      {items.map((item) => (
+        <li key={itemKey(item)} className="row-item">
+          <div>{render(item)}</div>
+          {action && (action.show?.(item) ?? true) ? (
+            <button type="button" className="small danger" disabled={action.disabled} onClick={() => action.run(item)}>
+              {action.label} <span className="visually-hidden">{action.name(item)}</span>
+            </button>
+          ) : null}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -217,15 +217,7 @@ export function FeedsPage() {
             ]}
             actions={(f) =>
               removing === f.id ? (
-                <div className="confirm" role="alert">
-                  <p>Remove “{f.name}”? Signals already stored stay.</p>
-                  <button type="button" className="danger small" disabled={act.busy} onClick={() => remove(f)}>
-                    Remove now
-                  </button>{' '}
-                  <button type="button" className="small" onClick={() => setRemoving(null)}>
-                    Keep it
-                  </button>
-                </div>
+                <ConfirmRemove feed={f} busy={act.busy} onRemove={() => remove(f)} onKeep={() => setRemoving(null)} />
               ) : (
                 <div className="actions">
                   <button type="button" className="small" onClick={() => setEditing(f.id)}>
@@ -257,6 +249,33 @@ export function FeedsPage() {
         }}
       />
     </Page>
+  );
+}
+
+/** The confirmation that replaced a feed's buttons; the keyboard lands on its safe choice. */
+function ConfirmRemove({
+  feed,
+  busy,
+  onRemove,
+  onKeep,
+}: {
+  feed: Feed;
+  busy: boolean;
+  onRemove: () => void;
+  onKeep: () => void;
+}) {
+  const keep = useRef<HTMLButtonElement>(null);
+  useEffect(() => keep.current?.focus(), []);
+  return (
+    <div className="confirm" role="alert">
+      <p>Remove “{feed.name}”? Signals already stored stay.</p>
+      <button type="button" className="danger small" disabled={busy} onClick={onRemove}>
+        Remove now
+      </button>{' '}
+      <button type="button" className="small" ref={keep} onClick={onKeep}>
+        Keep it
+      </button>
+    </div>
   );
 }
 

@@ -4,7 +4,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { get, post } from '../api.ts';
 import { parseReleaseError, testName } from '../release.ts';
-import { Badge, Empty, ErrorNote, Loading, Section, TableWrap, Time, useAction, useLoad } from '../ui.tsx';
+import { Badge, DataTable, Empty, ErrorNote, Loading, Section, Time, useAction, useLoad } from '../ui.tsx';
 
 type Step = 'freeze' | 'build' | 'validate' | 'sign' | 'publish' | 'notify';
 
@@ -143,32 +143,24 @@ function Failure({ s, error }: { s: ReleaseStatus; error: string }) {
           <p>
             {f.document} is invalid{f.problems.length > 1 ? `: ${f.problems.length + f.more} problems` : ''}.
           </p>
-          <TableWrap label="Why the release stopped">
-            <table>
-              <caption className="visually-hidden">Why the release stopped</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Test</th>
-                  <th scope="col">JSON path</th>
-                  <th scope="col">Problem</th>
-                </tr>
-              </thead>
-              <tbody>
-                {f.problems.map((p) => (
-                  <tr key={`${p.test}:${p.path}:${p.message}`}>
-                    <th scope="row">
-                      {testName(p.test)}
-                      {p.test && testName(p.test) !== p.test ? <div className="small muted">{p.test}</div> : null}
-                    </th>
-                    <td>
-                      <code className="json-path">{p.path}</code>
-                    </td>
-                    <td>{p.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <DataTable
+            label="Why the release stopped"
+            rows={f.problems}
+            rowKey={(p) => `${p.test}:${p.path}:${p.message}`}
+            columns={[
+              {
+                head: 'Test',
+                cell: (p) => (
+                  <>
+                    {testName(p.test)}
+                    {p.test && testName(p.test) !== p.test ? <div className="small muted">{p.test}</div> : null}
+                  </>
+                ),
+              },
+              { head: 'JSON path', cell: (p) => <code className="json-path">{p.path}</code> },
+              { head: 'Problem', cell: (p) => p.message },
+            ]}
+          />
           {f.more ? <p className="small muted">And {f.more} more.</p> : null}
         </>
       ) : (
@@ -187,37 +179,37 @@ function Steps({ s }: { s: ReleaseStatus }) {
   const revision = s.revision ?? Math.max(...s.steps.map((x) => x.revision));
   const mine = s.steps.filter((x) => x.revision === revision);
   return (
-    <TableWrap label="Release steps">
-      <table>
-        <caption className="visually-hidden">Release steps{revision > 1 ? ` (revision ${revision})` : ''}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col">Status</th>
-            <th scope="col">When</th>
-          </tr>
-        </thead>
-        <tbody>
-          {STEPS.map(([step, label]) => {
+    <DataTable
+      label={`Release steps${revision > 1 ? ` (revision ${revision})` : ''}`}
+      rows={STEPS}
+      rowKey={([step]) => step}
+      columns={[
+        { head: 'Step', cell: ([, label]) => label },
+        {
+          head: 'Status',
+          cell: ([step]) => {
             const x = mine.find((y) => y.step === step);
             return (
-              <tr key={step}>
-                <th scope="row">{label}</th>
-                <td>
-                  {x ? (
-                    <Badge kind={x.status === 'done' ? 'ok' : 'bad'}>{x.status}</Badge>
-                  ) : (
-                    <span className="muted">{s.status === 'running' ? 'waiting' : '—'}</span>
-                  )}
-                  {x?.error && s.status !== 'failed' ? <span className="small"> {x.error}</span> : null}
-                </td>
-                <td>{x ? <Time iso={x.at} /> : null}</td>
-              </tr>
+              <>
+                {x ? (
+                  <Badge kind={x.status === 'done' ? 'ok' : 'bad'}>{x.status}</Badge>
+                ) : (
+                  <span className="muted">{s.status === 'running' ? 'waiting' : '—'}</span>
+                )}
+                {x?.error && s.status !== 'failed' ? <span className="small"> {x.error}</span> : null}
+              </>
             );
-          })}
-        </tbody>
-      </table>
-    </TableWrap>
+          },
+        },
+        {
+          head: 'When',
+          cell: ([step]) => {
+            const x = mine.find((y) => y.step === step);
+            return x ? <Time iso={x.at} /> : null;
+          },
+        },
+      ]}
+    />
   );
 }
 

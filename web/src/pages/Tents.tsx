@@ -1,10 +1,10 @@
 // A case's tents (who learns what, when), their timeline up to the release date, the reader's
 // briefing packet, and the NDA gate a community case puts before its first read.
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { get, post } from '../api.ts';
 import { formatLocal } from '../format.ts';
 import { tlpClass } from '../tlp.ts';
-import { Badge, Empty, ErrorNote, Loading, Section, TableWrap, Time, TlpBadge, useAction, useLoad } from '../ui.tsx';
+import { Badge, DataTable, Empty, ErrorNote, Loading, Section, Time, TlpBadge, useAction, useLoad } from '../ui.tsx';
 
 export interface Tent {
   id: string;
@@ -41,10 +41,16 @@ export function tentMembers(t: Tent, names: Record<string, string>): string {
   return parts.length ? parts.join(', ') : 'nobody yet';
 }
 
-export function opensRule(t: Tent): string {
+/** A tent's rule for opening; an absolute time in the viewer's zone, UTC on hover. */
+export function opensRule(t: Tent): ReactNode {
   const o = t.opens;
   if (o.kind === 'immediately') return 'At once';
-  if (o.kind === 'absolute') return `At ${formatLocal(o.at)}`;
+  if (o.kind === 'absolute')
+    return (
+      <>
+        At <Time iso={o.at} />
+      </>
+    );
   if (o.offsetDays === 0) return 'At release';
   return `Release − ${-o.offsetDays} day${o.offsetDays === -1 ? '' : 's'}`;
 }
@@ -109,56 +115,41 @@ export function TentsSection({
       {list.length > 0 ? (
         <>
           {coordinator ? <TentChart tents={list} releaseAt={releaseAt} /> : null}
-          <TableWrap label={coordinator ? 'Tents and when each opens' : 'My open tents'}>
-            <table className="tents">
-              <caption className="visually-hidden">{coordinator ? 'Tents and when each opens' : 'My open tents'}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Tent</th>
-                  <th scope="col">Members</th>
-                  <th scope="col">TLP ceiling</th>
-                  <th scope="col">Opens</th>
-                  <th scope="col">Open?</th>
-                  {coordinator ? (
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((t) => (
-                  <tr key={t.id}>
-                    <th scope="row">{t.name}</th>
-                    <td>
-                      {tentMembers(t, names)}
-                      {t.artifacts !== 'all' ? (
-                        <div className="muted small">
-                          {t.artifacts.length} artifact{t.artifacts.length === 1 ? '' : 's'} only
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      <TlpBadge label={t.tlpCeiling} />
-                    </td>
-                    <td>{opensRule(t)}</td>
-                    <td>
-                      <When t={t} />
-                    </td>
-                    {coordinator ? (
-                      <td>
-                        {!t.openedAt && opening !== t.id ? (
-                          <button type="button" className="small" onClick={() => setOpening(t.id)}>
-                            Open early<span className="visually-hidden"> {t.name}</span>
-                          </button>
-                        ) : null}
-                      </td>
+          <DataTable
+            label={coordinator ? 'Tents and when each opens' : 'My open tents'}
+            className="tents"
+            rows={list}
+            rowKey={(t) => t.id}
+            columns={[
+              { head: 'Tent', cell: (t) => t.name },
+              {
+                head: 'Members',
+                cell: (t) => (
+                  <>
+                    {tentMembers(t, names)}
+                    {t.artifacts !== 'all' ? (
+                      <div className="muted small">
+                        {t.artifacts.length} artifact{t.artifacts.length === 1 ? '' : 's'} only
+                      </div>
                     ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+                  </>
+                ),
+              },
+              { head: 'TLP ceiling', cell: (t) => <TlpBadge label={t.tlpCeiling} /> },
+              { head: 'Opens', cell: (t) => opensRule(t) },
+              { head: 'Open?', cell: (t) => <When t={t} /> },
+            ]}
+            actions={
+              coordinator
+                ? (t) =>
+                    !t.openedAt && opening !== t.id ? (
+                      <button type="button" className="small" onClick={() => setOpening(t.id)}>
+                        Open early<span className="visually-hidden"> {t.name}</span>
+                      </button>
+                    ) : null
+                : undefined
+            }
+          />
           {coordinator && opening ? (
             <OpenEarlyForm
               key={opening}
