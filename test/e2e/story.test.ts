@@ -271,7 +271,7 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     const labels = await page.locator('#messages ol .tlp').allTextContents();
     expect(new Set(labels)).toEqual(new Set(['TLP:AMBER', 'TLP:GREEN', 'TLP:AMBER+STRICT', 'TLP:RED']));
     // The official colours: TLP:RED is FF2B2B on black.
-    const red = page.locator('#messages .tlp-red').first();
+    const red = page.locator('#messages ol .tlp-red').first();
     expect(await red.evaluate((e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor])).toEqual([
       'rgb(255, 43, 43)',
       'rgb(0, 0, 0)',

@@ -180,7 +180,7 @@ export function TableWrap({ label, children }: { label: string; children: ReactN
   );
 }
 
-/** A labelled TLP picker offering `labels` (those the user may use), shown as TLP:LABEL. */
+/** A labelled TLP picker offering `labels` (those the user may use), shown as TLP:LABEL, the choice also as its badge. */
 export function TlpSelect({
   id,
   label,
@@ -197,13 +197,19 @@ export function TlpSelect({
   return (
     <div>
       <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-        {labels.map((l) => (
-          <option key={l} value={l}>
-            TLP:{l}
-          </option>
-        ))}
-      </select>
+      <span className="tlp-select">
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+          {labels.map((l) => (
+            <option key={l} value={l}>
+              TLP:{l}
+            </option>
+          ))}
+        </select>
+        {/* The chosen label in its official colours (options cannot be coloured); the select already names it. */}
+        <span aria-hidden="true">
+          <TlpBadge label={value} />
+        </span>
+      </span>
     </div>
   );
 }
