@@ -133,38 +133,40 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await page.getByRole('button', { name: 'Send message' }).click();
     await page.getByText('Details of the overflow').waitFor();
 
-    // Two tents (set through the API: the case page shows them, it does not edit them): the fix
-    // providers now, the downstream vendor a few seconds later, opened by the server's scheduled job.
-    const coord = await e2e.api('operator');
-    const view = await coord<{ id: string; participants: Array<{ orgId: string; orgName: string }> }>(
-      'GET',
-      `/cases/${caseId()}`,
-    );
-    const org = (name: string) => view.participants.find((p) => p.orgName === name)?.orgId as string;
-    const initechOrg = org('Initech Systems');
-    downstreamOpensAt = Date.now() + 12_000;
-    await coord('PUT', `/cases/${view.id}/tents`, {
-      tents: [
-        {
-          id: 'fix-providers',
-          name: 'Fix providers',
-          members: { orgIds: [org('Acme Networks'), org('Globex Wireless')], tiers: [] },
-          opens: { kind: 'immediately' },
-          tlpCeiling: 'RED',
-          artifacts: 'all',
-        },
-        {
-          id: 'downstream',
-          name: 'Downstream vendors',
-          members: { orgIds: [initechOrg], tiers: [] },
-          opens: { kind: 'absolute', at: new Date(downstreamOpensAt).toISOString() },
-          tlpCeiling: 'RED',
-          artifacts: 'all',
-        },
-      ],
-    });
-    await page.reload();
+    // Two tents: the fix providers at once, the downstream vendor a few seconds later; the
+    // server's scheduled job opens it (nothing in the test does).
     const tents = page.locator('#tents');
+    await tents.getByRole('button', { name: 'Set up tents…' }).click();
+    const editor = tents.getByRole('form', { name: 'Set the tents' });
+    const first = editor.getByRole('group', { name: /^Tent 1/ });
+    await first.getByLabel('Tent name').fill('Fix providers');
+    await first.getByLabel('TLP ceiling').selectOption('RED');
+    await first.getByLabel('Acme Networks').check();
+    await first.getByLabel('Globex Wireless').check();
+    await editor.getByRole('button', { name: 'Add a tent' }).click();
+    const second = editor.getByRole('group', { name: /^Tent 2/ });
+    await second.getByLabel('Tent name').fill('Downstream vendors');
+    await second.getByLabel('TLP ceiling').selectOption('RED');
+    await second.getByLabel('Initech Systems').check();
+    await second.getByLabel('Opens').selectOption('absolute');
+    downstreamOpensAt = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
+    // datetime-local wants the browser's local time (Europe/Brussels), to the second.
+    const local = new Intl.DateTimeFormat('sv-SE', {
+      timeZone: 'Europe/Brussels',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .format(new Date(downstreamOpensAt))
+      .replace(' ', 'T');
+    await second.getByLabel('Opening time (your time zone)').fill(local);
+    await checkA11y(page, 'tent editor');
+    await tents.screenshot({ path: path.join(SHOTS, '35-case-tent-editor.png') });
+    await editor.getByRole('button', { name: 'Save the tents' }).click();
+    await editor.waitFor({ state: 'detached' });
     await tents
       .getByRole('row', { name: /Fix providers/ })
       .getByText('Open', { exact: true })
@@ -173,9 +175,12 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
       .getByRole('row', { name: /Downstream vendors/ })
       .getByText('Closed', { exact: true })
       .waitFor();
+    expect(Date.now()).toBeLessThan(downstreamOpensAt);
+    await page.waitForLoadState('networkidle');
+    await checkA11y(page, 'case tents, one open and one scheduled');
     // Until its tent opens, the downstream vendor does not see the case.
     const initech = await e2e.api('initech-systems.example');
-    expect((await initech<Array<{ id: string }>>('GET', '/cases')).map((c) => c.id)).not.toContain(view.id);
+    expect((await initech<Array<{ id: string }>>('GET', '/cases')).map((c) => c.id)).not.toContain(caseId());
     await ctx.close();
   });
 

@@ -204,7 +204,7 @@ export function CasePage({ id }: { id: string }) {
       {c.summary ? <p className="prewrap summary">{c.summary}</p> : null}
       <nav className="toc" aria-label="Case sections">
         <a href="#participants">Participants</a>
-        {c.communityId ? <a href="#tents">{coordinator ? 'Tents' : 'My tents'}</a> : null}
+        {c.communityId || coordinator ? <a href="#tents">{coordinator ? 'Tents' : 'My tents'}</a> : null}
         <a href="#briefing">Briefing</a>
         <a href="#embargo">Embargo</a>
         <a href="#cords">Parachute cords</a>
@@ -228,6 +228,9 @@ export function CasePage({ id }: { id: string }) {
           tick={tick}
           onChange={refreshAll}
           hideWhenNone={!c.communityId}
+          candidates={c.participants
+            .filter((p) => !p.removedAt && p.role !== 'coordinator')
+            .map((p) => ({ orgId: p.orgId, orgName: p.orgName }))}
         />
         <BriefingSection caseId={c.id} />
         <EmbargoSection {...ctx} />
@@ -768,14 +771,12 @@ function VulnerabilitiesSection({ c, coordinator, myOrgId, refreshAll, tick }: C
               <legend>Affected products (comma-separated, per vendor)</legend>
               <div className="row">
                 {vendors.map((p) => (
-                  <div key={p.orgId}>
-                    <label htmlFor={`v-products-${p.orgId}`}>Products of {p.orgName}</label>
+                  <Field key={p.orgId} id={`v-products-${p.orgId}`} label={`Products of ${p.orgName}`}>
                     <input
-                      id={`v-products-${p.orgId}`}
                       value={productsBy[p.orgId] ?? ''}
                       onChange={(e) => setProductsBy({ ...productsBy, [p.orgId]: e.target.value })}
                     />
-                  </div>
+                  </Field>
                 ))}
               </div>
             </fieldset>

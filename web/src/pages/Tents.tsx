@@ -5,6 +5,7 @@ import { get, post } from '../api.ts';
 import { formatLocal } from '../format.ts';
 import { tlpClass } from '../tlp.ts';
 import { Badge, DataTable, Empty, ErrorNote, Loading, Section, Time, TlpBadge, useAction, useLoad } from '../ui.tsx';
+import { TentEditor } from './TentEditor.tsx';
 
 export interface Tent {
   id: string;
@@ -85,6 +86,7 @@ export function TentsSection({
   tick,
   onChange,
   hideWhenNone = false,
+  candidates = [],
 }: {
   caseId: string;
   coordinator: boolean;
@@ -92,16 +94,29 @@ export function TentsSection({
   names: Record<string, string>;
   tick: number;
   onChange: () => Promise<void>;
-  /** Render nothing while the case has no tents (a case outside any community). */
+  /** For participants: render nothing while the case has no tents (a case outside any community). */
   hideWhenNone?: boolean;
+  /** The organizations the coordinator may put in a tent. */
+  candidates?: Array<{ orgId: string; orgName: string }>;
 }) {
   const tents = useLoad(() => get<Tent[]>(`/cases/${caseId}/tents`), [caseId, tick]);
   const [opening, setOpening] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
   const list = tents.data ?? [];
-  if (hideWhenNone && list.length === 0 && !tents.error) return null;
+  if (hideWhenNone && !coordinator && list.length === 0 && !tents.error) return null;
   const title = coordinator ? 'Tents' : 'My tents';
   return (
-    <Section id="tents" title={title}>
+    <Section
+      id="tents"
+      title={title}
+      actions={
+        coordinator && !editing && tents.data ? (
+          <button type="button" className="small" onClick={() => setEditing(true)}>
+            {list.length ? 'Edit the tents…' : 'Set up tents…'}
+          </button>
+        ) : null
+      }
+    >
       <p className="muted small">
         {coordinator
           ? 'Who learns of the case, what they may see, and when: each tent opens at its time and brings in its members.'
@@ -109,7 +124,20 @@ export function TentsSection({
       </p>
       <ErrorNote error={tents.error} />
       {tents.loading && !tents.data ? <Loading what="Loading the tents" /> : null}
-      {tents.data && list.length === 0 ? (
+      {coordinator && editing && tents.data ? (
+        <TentEditor
+          caseId={caseId}
+          tents={list}
+          candidates={candidates}
+          onCancel={() => setEditing(false)}
+          onSaved={async () => {
+            setEditing(false);
+            await tents.reload();
+            await onChange();
+          }}
+        />
+      ) : null}
+      {tents.data && list.length === 0 && !editing ? (
         <Empty>{coordinator ? 'This case has no tents: participants see it as invited.' : 'No open tent.'}</Empty>
       ) : null}
       {list.length > 0 ? (
