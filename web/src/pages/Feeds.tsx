@@ -3,6 +3,7 @@
 // disable, remove. Validation errors come from the API's problem details, shown at their fields.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { del, get, post, put } from '../api.ts';
+import { EMPTY_FEED, everyText, FEED_KINDS, type Feed, type FeedDraft, feedBody, feedDraftOf } from '../feeds.ts';
 import {
   Badge,
   DataTable,
@@ -18,79 +19,6 @@ import {
   useLoad,
   useSession,
 } from '../ui.tsx';
-
-export interface Feed {
-  id: string;
-  kind: 'kev' | 'osv' | 'rss';
-  name: string;
-  url: string | null;
-  path: string | null;
-  intervalSeconds: number;
-  keywords: string[];
-  enabled: boolean;
-  fromEnv: boolean;
-  lastPolledAt: string | null;
-  lastError: string | null;
-  lastItems: number | null;
-}
-
-export const FEED_KINDS: Record<Feed['kind'], string> = {
-  kev: 'CISA KEV (JSON)',
-  osv: 'OSV records',
-  rss: 'RSS / Atom',
-};
-
-/** "every hour", "every 15 minutes", "every 2 days". */
-export function everyText(seconds: number): string {
-  const units: Array<[string, number]> = [
-    ['day', 86_400],
-    ['hour', 3_600],
-    ['minute', 60],
-  ];
-  for (const [unit, n] of units) {
-    if (seconds % n === 0 && seconds >= n) {
-      const k = seconds / n;
-      return k === 1 ? `every ${unit}` : `every ${k} ${unit}s`;
-    }
-  }
-  return `every ${seconds} seconds`;
-}
-
-interface Draft {
-  kind: Feed['kind'];
-  name: string;
-  url: string;
-  path: string;
-  minutes: string;
-  keywords: string;
-  enabled: boolean;
-}
-const EMPTY: Draft = { kind: 'kev', name: '', url: '', path: '', minutes: '60', keywords: '', enabled: true };
-const draftOf = (f: Feed): Draft => ({
-  kind: f.kind,
-  name: f.name,
-  url: f.url ?? '',
-  path: f.path ?? '',
-  minutes: String(f.intervalSeconds / 60),
-  keywords: f.keywords.join(', '),
-  enabled: f.enabled,
-});
-/** The API's body for a draft: empty optional fields left out, so the server's rules speak. */
-export function feedBody(d: Draft): Record<string, unknown> {
-  const minutes = Number(d.minutes);
-  return {
-    kind: d.kind,
-    name: d.name,
-    ...(d.url.trim() ? { url: d.url.trim() } : {}),
-    ...(d.path.trim() ? { path: d.path.trim() } : {}),
-    intervalSeconds: Number.isFinite(minutes) ? Math.round(minutes * 60) : 0,
-    keywords: d.keywords
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean),
-    enabled: d.enabled,
-  };
-}
 
 export function FeedsPage() {
   const { me } = useSession();
@@ -122,9 +50,9 @@ export function FeedsPage() {
         <p>Feeds are managed by the instance's operators.</p>
       </Page>
     );
-  const change = (f: Feed, body: Partial<Draft>) =>
+  const change = (f: Feed, body: Partial<FeedDraft>) =>
     act.run(async () => {
-      await put(`/feeds/${f.id}`, feedBody({ ...draftOf(f), ...body }));
+      await put(`/feeds/${f.id}`, feedBody({ ...feedDraftOf(f), ...body }));
       await feeds.reload();
     });
   const poll = (f: Feed) =>
@@ -280,7 +208,7 @@ function ConfirmRemove({
 }
 
 function FeedForm({ feed, onCancel, onSaved }: { feed: Feed | null; onCancel: () => void; onSaved: () => Promise<void> }) {
-  const [d, setD] = useState<Draft>(feed ? draftOf(feed) : EMPTY);
+  const [d, setD] = useState<FeedDraft>(feed ? feedDraftOf(feed) : EMPTY_FEED);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const nameRef = useRef<HTMLInputElement>(null);
@@ -295,7 +223,7 @@ function FeedForm({ feed, onCancel, onSaved }: { feed: Feed | null; onCancel: ()
     try {
       if (feed) await put(`/feeds/${feed.id}`, feedBody(d));
       else await post('/feeds', feedBody(d));
-      if (!feed) setD(EMPTY);
+      if (!feed) setD(EMPTY_FEED);
       await onSaved();
     } catch (err) {
       setError(err);

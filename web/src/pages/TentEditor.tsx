@@ -4,6 +4,7 @@
 import { type FormEvent, useState } from 'react';
 import { put } from '../api.ts';
 import { isoToLocalInput, localInputToIso } from '../format.ts';
+import { tentId } from '../tents.ts';
 import { TLP_LABELS } from '../tlp.ts';
 import { ErrorNote, Field, TlpSelect } from '../ui.tsx';
 import type { Tent } from './Tents.tsx';
@@ -46,20 +47,6 @@ const blank = (): Draft => ({
   tlpCeiling: 'AMBER',
   open: false,
 });
-
-/** A tent id from its name: lower-case letters, digits and dashes, unique among `taken`. */
-export function tentId(name: string, taken: Set<string>): string {
-  const base =
-    name
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 56) || 'tent';
-  let id = base;
-  for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
-  return id;
-}
 
 export function TentEditor({
   caseId,
