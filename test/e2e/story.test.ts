@@ -17,6 +17,12 @@ import { checkA11y, E2E, hasChromium, look, PHONE, SHOTS, tooWide } from './brow
 if (!hasChromium) console.warn('SKIPPED test/e2e: no Chromium at /usr/bin/chromium (apt-get install chromium)');
 
 const e2e = new E2E();
+/** What each vendor states in the story, as the case page and the landing page name it. */
+const STATUSES = [
+  ['Acme Networks', 'Fixed'],
+  ['Globex Wireless', 'Affected'],
+  ['Initech Systems', 'Not affected'],
+] as const;
 const newContext = (viewport?: { width: number; height: number }) => e2e.newContext(viewport);
 const signIn = (page: Parameters<E2E['signIn']>[0], who: string) => e2e.signIn(page, who);
 
@@ -139,6 +145,8 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await tents.getByRole('button', { name: 'Set up tents…' }).click();
     const editor = tents.getByRole('form', { name: 'Set the tents' });
     const first = editor.getByRole('group', { name: /^Tent 1/ });
+    // The button that opened the editor is gone: the keyboard continues in its first field.
+    await expect.poll(() => first.getByLabel('Tent name').evaluate((e) => e === document.activeElement)).toBe(true);
     await first.getByLabel('Tent name').fill('Fix providers');
     await first.getByLabel('TLP ceiling').selectOption('RED');
     await first.getByLabel('Acme Networks').check();
@@ -261,11 +269,7 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await page.locator('#embargo').getByText('Active', { exact: true }).first().waitFor();
     const matrix = page.getByRole('table', { name: /Statements/ });
     await matrix.waitFor();
-    for (const [vendor, status] of [
-      ['Acme Networks', 'Fixed'],
-      ['Globex Wireless', 'Affected'],
-      ['Initech Systems', 'Not affected'],
-    ] as const) {
+    for (const [vendor, status] of STATUSES) {
       await matrix
         .getByRole('row', { name: new RegExp(vendor) })
         .getByText(status, { exact: true })
@@ -372,11 +376,7 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     const pctx = await newContext();
     const pub = await pctx.newPage();
     await pub.goto(`/advisories/${caseRef}`);
-    for (const [vendorName, status] of [
-      ['Acme Networks', 'Fixed'],
-      ['Globex Wireless', 'Affected'],
-      ['Initech Systems', 'Not affected'],
-    ] as const) {
+    for (const [vendorName, status] of STATUSES) {
       await pub
         .getByRole('row', { name: new RegExp(vendorName) })
         .getByRole('cell', { name: status, exact: true })

@@ -1,7 +1,7 @@
 // The coordinator's tent editor: who is in which tent, when each opens, and its TLP ceiling;
 // saved whole with PUT /cases/{id}/tents. Tiers and artifact lists of existing tents (a
 // community's template) are kept as they are; open tents stay open whatever their new schedule.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { put } from '../api.ts';
 import { isoToLocalInput, localInputToIso } from '../format.ts';
 import { tentId } from '../tents.ts';
@@ -65,6 +65,9 @@ export function TentEditor({
   const [drafts, setDrafts] = useState<Draft[]>(() => (tents.length ? tents.map(draftOf) : [blank()]));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // The button that opened the editor is gone: the keyboard continues in the first field.
+  const firstName = useRef<HTMLInputElement>(null);
+  useEffect(() => firstName.current?.focus(), []);
   const set = (i: number, d: Partial<Draft>) => setDrafts(drafts.map((x, j) => (j === i ? { ...x, ...d } : x)));
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -117,7 +120,12 @@ export function TentEditor({
             </legend>
             <div className="row">
               <Field id={`${pre}-name`} label="Tent name" className="grow">
-                <input required value={d.name} onChange={(e) => set(i, { name: e.target.value })} />
+                <input
+                  ref={i === 0 ? firstName : undefined}
+                  required
+                  value={d.name}
+                  onChange={(e) => set(i, { name: e.target.value })}
+                />
               </Field>
               <TlpSelect
                 id={`${pre}-tlp`}
