@@ -29,6 +29,7 @@ export const UI_ROUTES = [
   '/products',
   '/organization',
   '/affected',
+  '/feeds',
 ] as const;
 
 const TYPES: Record<string, string> = {

@@ -1,134 +1,40 @@
 // The main story in a real browser (Debian's Chromium through playwright-core): a researcher
 // reports through the intake form, the coordinator triages it and opens a case, invites three
-// vendors and proposes an embargo, each vendor (in its own browser context) acknowledges, accepts
-// and states its status, and messages go back and forth under TLP labels. Every page visited is
-// checked with axe-core (any violation fails) and must not trip the Content-Security-Policy;
-// screenshots of each page are taken (desktop 1280×800, and a phone pass at 390×844) for docs/screenshots/.
+// vendors, records the vulnerability with each vendor's products and proposes an embargo; the
+// vendors are put in two tents, the second opening on schedule a few seconds later (the server's
+// job opens it; the test only waits); each vendor (in its own browser context) acknowledges,
+// accepts and states its status, and messages go back and forth under TLP labels; the coordinator
+// accepts the embargo, previews and releases the case from its release section, and the public
+// landing page (signed out) lists every vendor's status. Every page visited is checked with
+// axe-core (any violation fails) and must not trip the Content-Security-Policy; screenshots of
+// each page are taken (desktop 1280×800, and a phone pass at 390×844) for docs/screenshots/.
 // Without /usr/bin/chromium the suite is skipped, and scripts/test.mjs says so.
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { Secret, TOTP } from 'otpauth';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, startServerProcess } from '../support/process.ts';
+import { checkA11y, E2E, hasChromium, look, PHONE, SHOTS, tooWide } from './browser.ts';
 
-const CHROMIUM = process.env.VILLAGE_CHROMIUM ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`SKIPPED test/e2e: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+if (!hasChromium) console.warn('SKIPPED test/e2e: no Chromium at /usr/bin/chromium (apt-get install chromium)');
 
-// Every run takes the screenshots; they replace the committed ones in docs/screenshots/ only with
-// VILLAGE_UPDATE_SCREENSHOTS=1 (dates and names change every run, so an ordinary run leaves the tree clean).
-const SHOTS =
-  process.env.VILLAGE_UPDATE_SCREENSHOTS === '1' ? path.resolve('docs', 'screenshots') : path.resolve('.tmp', 'screenshots');
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-let server: ServerProcess;
-let baseURL: string;
-let browser: Browser;
-let dataDir: string;
-const logins: Record<string, { email: string; password: string }> = {};
-/** CSP violations and page errors seen by any page: the test fails on any. */
-const problems: string[] = [];
-
-async function newContext(viewport = DESKTOP): Promise<BrowserContext> {
-  const ctx = await browser.newContext({ viewport, baseURL, timezoneId: 'Europe/Brussels', locale: 'en-GB' });
-  ctx.setDefaultTimeout(15_000);
-  ctx.on('page', (p) => watch(p));
-  return ctx;
-}
-
-function watch(page: Page) {
-  page.on('console', (m) => {
-    if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
-}
-
-/** axe-core on the page as it is now; fails with every violation listed. */
-async function checkA11y(page: Page, what: string) {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const w = window as unknown as { axe: { run(c: Document, o: object): Promise<{ violations: unknown[] }> } };
-    const r = await w.axe.run(document, { resultTypes: ['violations'] });
-    return (r.violations as Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }>).map(
-      (v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-  });
-  expect(violations, `axe-core violations on ${what}`).toEqual([]);
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** Visit-time checks for a page: accessibility and a screenshot. */
-async function look(page: Page, name: string) {
-  await page.waitForLoadState('networkidle');
-  await checkA11y(page, name);
-  await shot(page, name);
-}
-
-async function signIn(page: Page, who: string) {
-  const l = logins[who];
-  if (!l) throw new Error(`no demo login for ${who}`);
-  await page.goto('/sign-in');
-  await page.getByLabel('Email').fill(l.email);
-  await page.getByLabel('Password').fill(l.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
-}
+const e2e = new E2E();
+/** What each vendor states in the story, as the case page and the landing page name it. */
+const STATUSES = [
+  ['Acme Networks', 'Fixed'],
+  ['Globex Wireless', 'Affected'],
+  ['Initech Systems', 'Not affected'],
+] as const;
+const newContext = (viewport?: { width: number; height: number }) => e2e.newContext(viewport);
+const signIn = (page: Parameters<E2E['signIn']>[0], who: string) => e2e.signIn(page, who);
 
 describe.skipIf(!hasChromium)('the main story in Chromium', () => {
-  beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'village-e2e-'));
-    // The browser uses http://localhost:<port>: passkeys need a domain name as relying-party id, not an IP address.
-    server = await startServerProcess(
-      (port) => ({
-        VILLAGE_PUBLIC_URL: `http://localhost:${port}`,
-        VILLAGE_DATA_DIR: dataDir,
-        VILLAGE_DEMO: '1',
-        VILLAGE_COOKIE_SECURE: '0',
-        VILLAGE_LOG_LEVEL: 'warn',
-      }),
-      120_000,
-    );
-    baseURL = server.url.replace('127.0.0.1', 'localhost');
-    for (const line of fs.readFileSync(path.join(dataDir, 'demo-logins.txt'), 'utf8').trim().split('\n')) {
-      const [, email, password] = line.split('\t');
-      if (email && password)
-        logins[email.split('@')[0] === 'psirt' ? (email.split('@')[1] ?? '') : (email.split('@')[0] ?? '')] = { email, password };
-    }
-    fs.mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      // playwright-core gives each launch a fresh temporary profile (--user-data-dir) of its own.
-    });
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  beforeAll(() => e2e.start(), 180_000);
+  afterAll(() => e2e.stop());
 
   let replyPath = '';
   let caseUrl = '';
+  let caseRef = '';
+  let downstreamOpensAt = 0;
+  const caseId = () => caseUrl.split('/').pop() as string;
   const releaseLocal = new Date(Date.now() + 30 * 86_400_000);
   // datetime-local wants the browser's local time (Europe/Brussels): format it there.
   const releaseInput = new Intl.DateTimeFormat('sv-SE', {
@@ -217,8 +123,11 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await page.getByLabel('CVE id').fill('CVE-2026-10001');
     await page.getByLabel('CWE ids').fill('CWE-122');
     await page.getByLabel('CVSS 3.1 vector').fill('CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H');
+    await page.getByLabel('Products of Acme Networks').fill('AcmeOS wireless stack');
+    await page.getByLabel('Products of Globex Wireless').fill('Globex AP firmware, Globex mesh node');
+    await page.getByLabel('Products of Initech Systems').fill('Initech router');
     await page.getByRole('button', { name: 'Add vulnerability' }).click();
-    await page.getByText('CVSS 3.1 8.8').waitFor();
+    await page.getByText(/CVSS 3.1 8.8 · AcmeOS wireless stack, Globex AP firmware, Globex mesh node, Initech router/).waitFor();
     await page.getByLabel('Propose a release date').fill(releaseInput);
     await page.getByRole('button', { name: 'Propose', exact: true }).click();
     await page.getByText(/proposes releasing on/).waitFor();
@@ -229,6 +138,57 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
       .fill('Details of the overflow and the proof of concept are attached. Please confirm.');
     await page.getByRole('button', { name: 'Send message' }).click();
     await page.getByText('Details of the overflow').waitFor();
+
+    // Two tents: the fix providers at once, the downstream vendor a few seconds later; the
+    // server's scheduled job opens it (nothing in the test does).
+    const tents = page.locator('#tents');
+    await tents.getByRole('button', { name: 'Set up tents…' }).click();
+    const editor = tents.getByRole('form', { name: 'Set the tents' });
+    const first = editor.getByRole('group', { name: /^Tent 1/ });
+    // The button that opened the editor is gone: the keyboard continues in its first field.
+    await expect.poll(() => first.getByLabel('Tent name').evaluate((e) => e === document.activeElement)).toBe(true);
+    await first.getByLabel('Tent name').fill('Fix providers');
+    await first.getByLabel('TLP ceiling').selectOption('RED');
+    await first.getByLabel('Acme Networks').check();
+    await first.getByLabel('Globex Wireless').check();
+    await editor.getByRole('button', { name: 'Add a tent' }).click();
+    const second = editor.getByRole('group', { name: /^Tent 2/ });
+    await second.getByLabel('Tent name').fill('Downstream vendors');
+    await second.getByLabel('TLP ceiling').selectOption('RED');
+    await second.getByLabel('Initech Systems').check();
+    await second.getByLabel('Opens').selectOption('absolute');
+    downstreamOpensAt = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
+    // datetime-local wants the browser's local time (Europe/Brussels), to the second.
+    const local = new Intl.DateTimeFormat('sv-SE', {
+      timeZone: 'Europe/Brussels',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .format(new Date(downstreamOpensAt))
+      .replace(' ', 'T');
+    await second.getByLabel('Opening time (your time zone)').fill(local);
+    await checkA11y(page, 'tent editor');
+    await tents.screenshot({ path: path.join(SHOTS, '35-case-tent-editor.png') });
+    await editor.getByRole('button', { name: 'Save the tents' }).click();
+    await editor.waitFor({ state: 'detached' });
+    await tents
+      .getByRole('row', { name: /Fix providers/ })
+      .getByText('Open', { exact: true })
+      .waitFor();
+    await tents
+      .getByRole('row', { name: /Downstream vendors/ })
+      .getByText('Closed', { exact: true })
+      .waitFor();
+    expect(Date.now()).toBeLessThan(downstreamOpensAt);
+    await page.waitForLoadState('networkidle');
+    await checkA11y(page, 'case tents, one open and one scheduled');
+    // Until its tent opens, the downstream vendor does not see the case.
+    const initech = await e2e.api('initech-systems.example');
+    expect((await initech<Array<{ id: string }>>('GET', '/cases')).map((c) => c.id)).not.toContain(caseId());
     await ctx.close();
   });
 
@@ -242,7 +202,22 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
       const ctx = await newContext();
       const page = await ctx.newPage();
       await signIn(page, who);
-      await page.goto('/cases');
+      if (who === 'initech-systems.example') {
+        // Its tent opens on schedule: the case appears in its list once the job has run.
+        await expect
+          .poll(
+            async () => {
+              await page.goto('/cases');
+              await page.waitForLoadState('networkidle');
+              return page.getByRole('link', { name: /WPA handshake heap overflow/ }).count();
+            },
+            { timeout: 60_000, interval: 1000 },
+          )
+          .toBe(1);
+        expect(Date.now()).toBeGreaterThanOrEqual(downstreamOpensAt);
+      } else {
+        await page.goto('/cases');
+      }
       await page.getByRole('link', { name: /WPA handshake heap overflow/ }).click();
       await page.getByRole('button', { name: 'Acknowledge' }).click();
       await page.getByRole('button', { name: 'Acknowledge' }).waitFor({ state: 'detached' });
@@ -294,11 +269,7 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await page.locator('#embargo').getByText('Active', { exact: true }).first().waitFor();
     const matrix = page.getByRole('table', { name: /Statements/ });
     await matrix.waitFor();
-    for (const [vendor, status] of [
-      ['Acme Networks', 'Fixed'],
-      ['Globex Wireless', 'Affected'],
-      ['Initech Systems', 'Not affected'],
-    ] as const) {
+    for (const [vendor, status] of STATUSES) {
       await matrix
         .getByRole('row', { name: new RegExp(vendor) })
         .getByText(status, { exact: true })
@@ -309,13 +280,17 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     const labels = await page.locator('#messages ol .tlp').allTextContents();
     expect(new Set(labels)).toEqual(new Set(['TLP:AMBER', 'TLP:GREEN', 'TLP:AMBER+STRICT', 'TLP:RED']));
     // The official colours: TLP:RED is FF2B2B on black.
-    const red = page.locator('#messages .tlp-red').first();
+    const red = page.locator('#messages ol .tlp-red').first();
     expect(await red.evaluate((e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor])).toEqual([
       'rgb(255, 43, 43)',
       'rgb(0, 0, 0)',
     ]);
     // Dates: the viewer's zone, UTC on hover.
     expect(await page.locator('time').first().getAttribute('title')).toMatch(/UTC$/);
+    // The downstream tent opened on its schedule, not early.
+    const downstream = page.locator('#tents').getByRole('row', { name: /Downstream vendors/ });
+    await downstream.getByText('Open', { exact: true }).waitFor();
+    expect(await downstream.getByText(/Opened early/).count()).toBe(0);
     await look(page, '10-coordinator-case');
     await page.goto('/cases');
     await page.getByRole('link', { name: /WPA handshake heap overflow/ }).waitFor();
@@ -325,6 +300,93 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await look(page, '12-account-security');
     await ctx.close();
   });
+
+  it('the coordinator previews and releases the case; a vendor sees the link; the landing page lists every vendor', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await signIn(page, 'operator');
+    await page.goto(caseUrl);
+    caseRef = ((await page.getByRole('heading', { level: 1 }).textContent()) ?? '').split(':')[0] as string;
+    expect(caseRef).toMatch(/^VC-\d{4}-\d{4}$/);
+    const release = page.getByRole('region', { name: 'Release', exact: true });
+    await release.getByText('not released').waitFor();
+    await release.getByRole('button', { name: 'Preview the release' }).click();
+    await release.getByText('Every document is valid.').waitFor({ timeout: 150_000 });
+    await release.getByText('CVE JSON 5.1 record CVE-2026-10001').waitFor();
+    await checkA11y(page, 'release preview');
+    // The landing page as it would be, in a sandboxed frame.
+    await release.getByRole('button', { name: 'Show the landing page preview' }).click();
+    const frame = page.frameLocator('iframe.landing-preview');
+    await frame.getByRole('cell', { name: 'Fixed', exact: true }).first().waitFor();
+    await release.locator('iframe').scrollIntoViewIfNeeded();
+    await release.screenshot({ path: path.join(SHOTS, '27-release-preview.png') });
+    await release.getByRole('button', { name: 'Hide the landing page preview' }).click();
+
+    // The confirmation, by keyboard: the field takes focus; the button stays off until the ref matches.
+    await release.getByRole('button', { name: 'Release…' }).click();
+    const field = release.getByLabel('Case ref');
+    await expect.poll(() => field.evaluate((e) => e === document.activeElement)).toBe(true);
+    const go = release.getByRole('button', { name: `Release ${caseRef} now` });
+    await page.keyboard.type('VC-0000-0000');
+    expect(await go.isDisabled()).toBe(true);
+    await field.fill('');
+    await page.keyboard.type(caseRef.toLowerCase());
+    expect(await go.isEnabled()).toBe(true);
+    await checkA11y(page, 'release confirmation');
+    await release.screenshot({ path: path.join(SHOTS, '28-release-confirm.png') });
+    await page.keyboard.press('Enter');
+
+    // Focus moves to the status, which the form that had it made way for.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-live')), { timeout: 15_000 })
+      .toBe('polite');
+    await release.getByText('released', { exact: true }).waitFor({ timeout: 150_000 });
+    for (const step of ['End the embargo and freeze the case', 'Validate them', 'Tell every participant and reporter'])
+      await expect
+        .poll(
+          () =>
+            release
+              .getByRole('row', { name: new RegExp(step) })
+              .getByText('done')
+              .count(),
+          { timeout: 15_000 },
+        )
+        .toBe(1);
+    const link = release.getByRole('link', { name: caseRef });
+    expect(await link.getAttribute('href')).toMatch(new RegExp(`/advisories/${caseRef}$`));
+    await expect.poll(() => release.getByRole('button', { name: /Release/ }).count()).toBe(0);
+    await page.waitForLoadState('networkidle');
+    await checkA11y(page, 'release done');
+    await release.screenshot({ path: path.join(SHOTS, '29-release-done.png') });
+    await ctx.close();
+
+    // A vendor in the case: the status and the link, no steps, no button.
+    const vctx = await newContext();
+    const vendor = await vctx.newPage();
+    await signIn(vendor, 'acme-networks.example');
+    await vendor.goto(caseUrl);
+    const vrelease = vendor.getByRole('region', { name: 'Release', exact: true });
+    await vrelease.getByRole('link', { name: caseRef }).waitFor();
+    expect(await vrelease.getByRole('table').count()).toBe(0);
+    expect(await vrelease.getByRole('button').count()).toBe(0);
+    await checkA11y(vendor, 'release, as a vendor');
+    await vctx.close();
+
+    // The public landing page, signed out: every vendor's status.
+    const pctx = await newContext();
+    const pub = await pctx.newPage();
+    await pub.goto(`/advisories/${caseRef}`);
+    for (const [vendorName, status] of STATUSES) {
+      await pub
+        .getByRole('row', { name: new RegExp(vendorName) })
+        .getByRole('cell', { name: status, exact: true })
+        .first()
+        .waitFor();
+    }
+    await pub.getByText('CVE-2026-10001').first().waitFor();
+    await look(pub, '30-advisory-landing-page');
+    await pctx.close();
+  }, 240_000);
 
   it('a steward runs the trust community; the tents of a community case; a vendor meets the NDA gate', async () => {
     // The demo's community (Demo Trust Circle): the coordinator is its steward, every demo organization a member,
@@ -426,7 +488,7 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
 
     // Password, then the second factor (a recovery code: the app's code was just used).
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-    const l = logins.coordinator as { email: string; password: string };
+    const l = e2e.logins.coordinator as { email: string; password: string };
     await page.getByLabel('Email').fill(l.email);
     await page.getByLabel('Password').fill(l.password);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -458,20 +520,13 @@ describe.skipIf(!hasChromium)('the main story in Chromium', () => {
     await page.goto(caseUrl);
     await page.getByRole('table', { name: /Statements/ }).waitFor();
     await look(page, 'phone-03-coordinator-case');
-    // Nothing wider than the screen except scrollable tables.
-    const wide = await page.evaluate(() => {
-      const limit = document.documentElement.clientWidth;
-      if (document.documentElement.scrollWidth <= limit) return [];
-      return [...document.querySelectorAll('body *')]
-        .filter((e) => e.getBoundingClientRect().right > limit + 1 && !e.closest('.table-wrap'))
-        .slice(0, 8)
-        .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`);
-    });
-    expect(wide, 'elements wider than the phone screen').toEqual([]);
+    // Nothing wider than the screen except scrollable tables (the released case's section included).
+    await page.getByRole('region', { name: 'Release', exact: true }).getByRole('link', { name: caseRef }).waitFor();
+    expect(await tooWide(page), 'elements wider than the phone screen').toEqual([]);
     await ctx.close();
   });
 
   it('no page tripped the Content-Security-Policy or threw', () => {
-    expect(problems).toEqual([]);
+    expect(e2e.problems).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { AffectedSearchPage } from './pages/Affected.tsx';
 import { CasePage } from './pages/Case.tsx';
 import { CasesPage } from './pages/Cases.tsx';
 import { CommunitiesPage, CommunityPage } from './pages/Communities.tsx';
+import { FeedsPage } from './pages/Feeds.tsx';
 import { HomePage } from './pages/Home.tsx';
 import { OrganizationPage } from './pages/Organization.tsx';
 import { ProductsPage } from './pages/Products.tsx';
@@ -54,6 +55,7 @@ const ROUTES: Array<[string, (p: Params) => ReactNode, boolean]> = [
   ['/communities/:id', (p) => <CommunityPage id={p.id ?? ''} />, true],
   ['/products', () => <ProductsPage />, true],
   ['/organization', () => <OrganizationPage />, true],
+  ['/feeds', () => <FeedsPage />, true],
   ['/affected', () => <AffectedSearchPage initialCase={new URLSearchParams(location.search).get('case') ?? ''} />, true],
 ];
 
@@ -143,6 +145,11 @@ function App() {
               <NavLink href="/organization" path={path}>
                 My organization
               </NavLink>
+              {me.user.isOperator ? (
+                <NavLink href="/feeds" path={path}>
+                  Feeds
+                </NavLink>
+              ) : null}
               <NavLink href="/account" path={path}>
                 Account
               </NavLink>

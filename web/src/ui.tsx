@@ -1,5 +1,15 @@
 // Shared pieces: loading data, running actions, dates, TLP badges, state badges, errors.
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import {
+  cloneElement,
+  createContext,
+  type ReactElement,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
 import { ApiError } from './api.ts';
 import { formatLocal, formatRelative, formatUtc } from './format.ts';
 import { TLP_SHARING, type TlpLabel, tlpClass } from './tlp.ts';
@@ -170,7 +180,7 @@ export function TableWrap({ label, children }: { label: string; children: ReactN
   );
 }
 
-/** A labelled TLP picker offering `labels` (those the user may use), shown as TLP:LABEL. */
+/** A labelled TLP picker offering `labels` (those the user may use), shown as TLP:LABEL, the choice also as its badge. */
 export function TlpSelect({
   id,
   label,
@@ -187,13 +197,175 @@ export function TlpSelect({
   return (
     <div>
       <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-        {labels.map((l) => (
-          <option key={l} value={l}>
-            TLP:{l}
-          </option>
-        ))}
-      </select>
+      <span className="tlp-select">
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+          {labels.map((l) => (
+            <option key={l} value={l}>
+              TLP:{l}
+            </option>
+          ))}
+        </select>
+        {/* The chosen label in its official colours (options cannot be coloured); the select already names it. */}
+        <span aria-hidden="true">
+          <TlpBadge label={value} />
+        </span>
+      </span>
     </div>
+  );
+}
+
+/** The messages of a problem's field errors (`body.url`, …) for one field, if any. */
+export function fieldError(error: unknown, field: string): string | null {
+  if (!(error instanceof ApiError)) return null;
+  const hits = error.fields.filter((f) => f.field === `body.${field}` || f.field.startsWith(`body.${field}.`));
+  return hits.length ? [...new Set(hits.map((f) => f.message))].join('; ') : null;
+}
+
+/**
+ * A form row: a label, one control, an optional hint and an optional error. The control gets the
+ * id, and is described by the hint and the error (and marked invalid while there is one).
+ */
+export function Field({
+  id,
+  label,
+  hint,
+  error,
+  className,
+  children,
+}: {
+  id: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string | null;
+  className?: string;
+  children: ReactElement<Record<string, unknown>>;
+}) {
+  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ');
+  return (
+    <div className={className}>
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, {
+        id,
+        ...(described ? { 'aria-describedby': described } : {}),
+        ...(error ? { 'aria-invalid': true } : {}),
+      })}
+      {hint ? (
+        <p className="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** A column of a DataTable: its head, each row's cell, and optionally a class and a hover title. */
+export interface Column<T> {
+  head: ReactNode;
+  cell: (row: T) => ReactNode;
+  className?: string;
+  title?: (row: T) => string | undefined;
+}
+
+/**
+ * A list as a table: a caption (visually hidden), column heads, one row per item with one cell as
+ * its row header (the first, unless `rowHeader` names another), and an optional last column of
+ * actions; it scrolls sideways on a small screen.
+ */
+export function DataTable<T>({
+  label,
+  columns,
+  rows,
+  rowKey,
+  rowHeader = 0,
+  actions,
+  className,
+}: {
+  label: string;
+  columns: Array<Column<T>>;
+  rows: readonly T[];
+  rowKey: (row: T) => string;
+  rowHeader?: number;
+  actions?: (row: T) => ReactNode;
+  className?: string;
+}) {
+  return (
+    <TableWrap label={label}>
+      <table className={className}>
+        <caption className="visually-hidden">{label}</caption>
+        <thead>
+          <tr>
+            {columns.map((c, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are fixed
+              <th scope="col" key={i} className={c.className}>
+                {c.head}
+              </th>
+            ))}
+            {actions ? (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={rowKey(r)}>
+              {columns.map((c, i) => {
+                const Cell = i === rowHeader ? 'th' : 'td';
+                return (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are fixed
+                  <Cell key={i} scope={i === rowHeader ? 'row' : undefined} className={c.className} title={c.title?.(r)}>
+                    {c.cell(r)}
+                  </Cell>
+                );
+              })}
+              {actions ? <td>{actions(r)}</td> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
+  );
+}
+
+/**
+ * A list of items, each with one (destructive) action: passkeys, tokens, sessions, keys. The
+ * action's button names its item for screen readers ("Remove Laptop"); `show` hides it on some items.
+ */
+export function ActionList<T>({
+  items,
+  itemKey,
+  render,
+  action,
+}: {
+  items: readonly T[];
+  itemKey: (item: T) => string;
+  render: (item: T) => ReactNode;
+  action?: {
+    label: string;
+    name: (item: T) => string;
+    run: (item: T) => unknown;
+    disabled?: boolean;
+    show?: (item: T) => boolean;
+  };
+}) {
+  return (
+    <ul className="plain">
+      {items.map((item) => (
+        <li key={itemKey(item)} className="row-item">
+          <div>{render(item)}</div>
+          {action && (action.show?.(item) ?? true) ? (
+            <button type="button" className="small danger" disabled={action.disabled} onClick={() => action.run(item)}>
+              {action.label} <span className="visually-hidden">{action.name(item)}</span>
+            </button>
+          ) : null}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { createPasskey, del, get, post } from '../api.ts';
-import { Badge, Empty, ErrorNote, Page, Section, Time, useAction, useLoad, useSession } from '../ui.tsx';
+import { formatLocal } from '../format.ts';
+import { ActionList, Badge, Empty, ErrorNote, Field, Page, Section, Time, useAction, useLoad, useSession } from '../ui.tsx';
 import { PgpKeysSection } from './PgpKeys.tsx';
 
 const SCOPES = [
@@ -133,10 +134,9 @@ function Totp() {
         <>
           <form onSubmit={disable} className="inline-form">
             <div className="row">
-              <div>
-                <label htmlFor="totp-off">Current code</label>
-                <input id="totp-off" inputMode="numeric" required value={code} onChange={(e) => setCode(e.target.value)} />
-              </div>
+              <Field id="totp-off" label="Current code">
+                <input inputMode="numeric" required value={code} onChange={(e) => setCode(e.target.value)} />
+              </Field>
               <div className="row-go">
                 <button type="submit" className="danger" disabled={act.busy}>
                   Turn off
@@ -177,36 +177,32 @@ function Passkeys() {
     <Section id="passkeys" title="Passkeys">
       <ErrorNote error={list.error ?? act.error} />
       {list.data?.length === 0 ? <Empty>No passkeys yet. A passkey signs you in without a password.</Empty> : null}
-      <ul className="plain">
-        {(list.data ?? []).map((p) => (
-          <li key={p.id} className="row-item">
-            <span>
-              <strong>{p.name}</strong>{' '}
-              <span className="small muted">
-                added <Time iso={p.createdAt} />, last used <Time iso={p.lastUsedAt} />
-              </span>
+      <ActionList
+        items={list.data ?? []}
+        itemKey={(p) => p.id}
+        render={(p) => (
+          <>
+            <strong>{p.name}</strong>{' '}
+            <span className="small muted">
+              added <Time iso={p.createdAt} />, last used <Time iso={p.lastUsedAt} />
             </span>
-            <button
-              type="button"
-              className="small danger"
-              onClick={() =>
-                act.run(async () => {
-                  await del(`/me/webauthn/${p.id}`);
-                  await list.reload();
-                })
-              }
-            >
-              Remove <span className="visually-hidden">{p.name}</span>
-            </button>
-          </li>
-        ))}
-      </ul>
+          </>
+        )}
+        action={{
+          label: 'Remove',
+          name: (p) => p.name,
+          run: (p) =>
+            act.run(async () => {
+              await del(`/me/webauthn/${p.id}`);
+              await list.reload();
+            }),
+        }}
+      />
       <form className="inline-form" onSubmit={add}>
         <div className="row">
-          <div>
-            <label htmlFor="pk-name">Name for the new passkey</label>
-            <input id="pk-name" placeholder="Laptop" value={name} onChange={(e) => setName(e.target.value)} />
-          </div>
+          <Field id="pk-name" label="Name for the new passkey">
+            <input placeholder="Laptop" value={name} onChange={(e) => setName(e.target.value)} />
+          </Field>
           <div className="row-go">
             <button type="submit" disabled={act.busy}>
               Add a passkey
@@ -247,40 +243,35 @@ function Tokens() {
         </div>
       ) : null}
       {live.length === 0 ? <Empty>No API tokens.</Empty> : null}
-      <ul className="plain">
-        {live.map((t) => (
-          <li key={t.id} className="row-item">
-            <span>
-              <strong>{t.name}</strong> <code>{t.prefix}…</code>{' '}
-              <span className="small muted">
-                {t.scopes.join(', ')} · expires <Time iso={t.expiresAt} /> · last used <Time iso={t.lastUsedAt} />
-              </span>
+      <ActionList
+        items={live}
+        itemKey={(t) => t.id}
+        render={(t) => (
+          <>
+            <strong>{t.name}</strong> <code>{t.prefix}…</code>{' '}
+            <span className="small muted">
+              {t.scopes.join(', ')} · expires <Time iso={t.expiresAt} /> · last used <Time iso={t.lastUsedAt} />
             </span>
-            <button
-              type="button"
-              className="small danger"
-              onClick={() =>
-                act.run(async () => {
-                  await del(`/me/tokens/${t.id}`);
-                  await list.reload();
-                })
-              }
-            >
-              Revoke <span className="visually-hidden">{t.name}</span>
-            </button>
-          </li>
-        ))}
-      </ul>
+          </>
+        )}
+        action={{
+          label: 'Revoke',
+          name: (t) => t.name,
+          run: (t) =>
+            act.run(async () => {
+              await del(`/me/tokens/${t.id}`);
+              await list.reload();
+            }),
+        }}
+      />
       <form className="inline-form" onSubmit={create}>
         <div className="row">
-          <div>
-            <label htmlFor="tk-name">Token name</label>
-            <input id="tk-name" required value={name} onChange={(e) => setName(e.target.value)} />
-          </div>
-          <div>
-            <label htmlFor="tk-days">Valid for (days)</label>
-            <input id="tk-days" type="number" min={1} max={365} value={days} onChange={(e) => setDays(e.target.value)} />
-          </div>
+          <Field id="tk-name" label="Token name">
+            <input required value={name} onChange={(e) => setName(e.target.value)} />
+          </Field>
+          <Field id="tk-days" label="Valid for (days)">
+            <input type="number" min={1} max={365} value={days} onChange={(e) => setDays(e.target.value)} />
+          </Field>
         </div>
         <fieldset className="scopes">
           <legend>Scopes</legend>
@@ -313,33 +304,29 @@ function Sessions() {
   return (
     <Section id="sessions" title="Sessions">
       <ErrorNote error={list.error ?? act.error} />
-      <ul className="plain">
-        {(list.data ?? []).map((s) => (
-          <li key={s.id} className="row-item">
-            <span>
-              {s.current ? <Badge kind="ok">This browser</Badge> : null} {s.userAgent ?? 'Unknown browser'}{' '}
-              <span className="small muted">
-                {s.ip ?? ''} · signed in <Time iso={s.createdAt} /> · last seen <Time iso={s.lastSeenAt} />
-                {s.mfa ? ' · second factor used' : ''}
-              </span>
+      <ActionList
+        items={list.data ?? []}
+        itemKey={(s) => s.id}
+        render={(s) => (
+          <>
+            {s.current ? <Badge kind="ok">This browser</Badge> : null} {s.userAgent ?? 'Unknown browser'}{' '}
+            <span className="small muted">
+              {s.ip ?? ''} · signed in <Time iso={s.createdAt} /> · last seen <Time iso={s.lastSeenAt} />
+              {s.mfa ? ' · second factor used' : ''}
             </span>
-            {!s.current ? (
-              <button
-                type="button"
-                className="small danger"
-                onClick={() =>
-                  act.run(async () => {
-                    await del(`/me/sessions/${s.id}`);
-                    await list.reload();
-                  })
-                }
-              >
-                End
-              </button>
-            ) : null}
-          </li>
-        ))}
-      </ul>
+          </>
+        )}
+        action={{
+          label: 'End',
+          name: (s) => `the session of ${s.userAgent ?? 'an unknown browser'}, last seen ${formatLocal(s.lastSeenAt)}`,
+          show: (s) => !s.current,
+          run: (s) =>
+            act.run(async () => {
+              await del(`/me/sessions/${s.id}`);
+              await list.reload();
+            }),
+        }}
+      />
       <div className="check">
         <input id="rv-tokens" type="checkbox" checked={revokeTokens} onChange={(e) => setRevokeTokens(e.target.checked)} />
         <label htmlFor="rv-tokens">Also revoke every API token</label>

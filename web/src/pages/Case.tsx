@@ -12,8 +12,10 @@ import {
 import { TLP_LABELS } from '../tlp.ts';
 import {
   Badge,
+  DataTable,
   Empty,
   ErrorNote,
+  Field,
   Loading,
   Page,
   Section,
@@ -202,7 +204,7 @@ export function CasePage({ id }: { id: string }) {
       {c.summary ? <p className="prewrap summary">{c.summary}</p> : null}
       <nav className="toc" aria-label="Case sections">
         <a href="#participants">Participants</a>
-        {c.communityId ? <a href="#tents">{coordinator ? 'Tents' : 'My tents'}</a> : null}
+        {c.communityId || coordinator ? <a href="#tents">{coordinator ? 'Tents' : 'My tents'}</a> : null}
         <a href="#briefing">Briefing</a>
         <a href="#embargo">Embargo</a>
         <a href="#cords">Parachute cords</a>
@@ -217,16 +219,19 @@ export function CasePage({ id }: { id: string }) {
       {mine && !mine.acknowledgedAt && !coordinator ? <Acknowledge caseId={c.id} onDone={refreshAll} /> : null}
       <div className="stack">
         <Participants {...ctx} />
-        {c.communityId ? (
-          <TentsSection
-            caseId={c.id}
-            coordinator={coordinator}
-            releaseAt={c.releaseAt}
-            names={names}
-            tick={tick}
-            onChange={refreshAll}
-          />
-        ) : null}
+        {/* A community case always has its tents section; another case only once it has tents. */}
+        <TentsSection
+          caseId={c.id}
+          coordinator={coordinator}
+          releaseAt={c.releaseAt}
+          names={names}
+          tick={tick}
+          onChange={refreshAll}
+          hideWhenNone={!c.communityId}
+          candidates={c.participants
+            .filter((p) => !p.removedAt && p.role !== 'coordinator')
+            .map((p) => ({ orgId: p.orgId, orgName: p.orgName }))}
+        />
         <BriefingSection caseId={c.id} />
         <EmbargoSection {...ctx} />
         <CordsSection caseId={c.id} coordinator={coordinator} tick={tick} onChange={refreshAll} />
@@ -342,58 +347,44 @@ function Participants({ c, coordinator, myOrgId, refreshAll }: Ctx) {
   return (
     <Section id="participants" title="Participants">
       <ErrorNote error={act.error} />
-      <TableWrap label="Participants and their Vultron states">
-        <table>
-          <caption className="visually-hidden">Participants and their Vultron states</caption>
-          <thead>
-            <tr>
-              <th scope="col">Organization</th>
-              <th scope="col">Role</th>
-              <th scope="col">Report state</th>
-              <th scope="col">TLP ceiling</th>
-              <th scope="col">Vendor aware</th>
-              <th scope="col">Fix ready</th>
-              <th scope="col">Fix deployed</th>
-              <th scope="col">Acknowledged</th>
-              {coordinator ? (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {active.map((p) => {
-              const mayRecord = p.role === 'vendor' && (coordinator || p.orgId === myOrgId);
-              return (
-                <tr key={p.orgId}>
-                  <th scope="row">{p.orgName}</th>
-                  <td>{p.role}</td>
-                  <td>
-                    <Badge kind="state">{RM_STATES[p.rmState] ?? p.rmState}</Badge>
-                  </td>
-                  <td>
-                    <TlpBadge label={p.tlpCeiling} />
-                  </td>
-                  <td>{p.role === 'vendor' ? flag('aware', p.vendorAwareAt, 'V', p.orgId, mayRecord) : '—'}</td>
-                  <td>{p.role === 'vendor' ? flag('fix ready', p.fixReadyAt, 'F', p.orgId, mayRecord) : '—'}</td>
-                  <td>{p.role === 'vendor' ? flag('deployed', p.fixDeployedAt, 'D', p.orgId, mayRecord) : '—'}</td>
-                  <td>{p.acknowledgedAt ? <Time iso={p.acknowledgedAt} /> : <span className="muted">waiting</span>}</td>
-                  {coordinator ? (
-                    <td>
-                      {p.role !== 'coordinator' ? (
-                        <button type="button" className="small danger" onClick={() => remove(p.orgId, p.orgName)}>
-                          Remove
-                        </button>
-                      ) : null}
-                    </td>
-                  ) : null}
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </TableWrap>
+      <DataTable
+        label="Participants and their Vultron states"
+        rows={active}
+        rowKey={(p) => p.orgId}
+        columns={[
+          { head: 'Organization', cell: (p) => p.orgName },
+          { head: 'Role', cell: (p) => p.role },
+          { head: 'Report state', cell: (p) => <Badge kind="state">{RM_STATES[p.rmState] ?? p.rmState}</Badge> },
+          { head: 'TLP ceiling', cell: (p) => <TlpBadge label={p.tlpCeiling} /> },
+          ...(
+            [
+              ['Vendor aware', 'aware', 'vendorAwareAt', 'V'],
+              ['Fix ready', 'fix ready', 'fixReadyAt', 'F'],
+              ['Fix deployed', 'deployed', 'fixDeployedAt', 'D'],
+            ] as const
+          ).map(([head, label, field, ev]) => ({
+            head,
+            cell: (p: Participant) =>
+              p.role === 'vendor'
+                ? flag(label, p[field], ev, p.orgId, p.role === 'vendor' && (coordinator || p.orgId === myOrgId))
+                : '—',
+          })),
+          {
+            head: 'Acknowledged',
+            cell: (p) => (p.acknowledgedAt ? <Time iso={p.acknowledgedAt} /> : <span className="muted">waiting</span>),
+          },
+        ]}
+        actions={
+          coordinator
+            ? (p) =>
+                p.role !== 'coordinator' ? (
+                  <button type="button" className="small danger" onClick={() => remove(p.orgId, p.orgName)}>
+                    Remove<span className="visually-hidden"> {p.orgName}</span>
+                  </button>
+                ) : null
+            : undefined
+        }
+      />
       <h3>Case-wide</h3>
       <dl className="facts inline">
         <dt>Public aware</dt>
@@ -444,14 +435,13 @@ function Participants({ c, coordinator, myOrgId, refreshAll }: Ctx) {
                 />
               )}
             </div>
-            <div>
-              <label htmlFor="p-role">Role</label>
-              <select id="p-role" value={add.role} onChange={(e) => setAdd({ ...add, role: e.target.value })}>
+            <Field id="p-role" label="Role">
+              <select value={add.role} onChange={(e) => setAdd({ ...add, role: e.target.value })}>
                 <option value="vendor">Vendor</option>
                 <option value="other">Other</option>
                 <option value="reporter">Reporter</option>
               </select>
-            </div>
+            </Field>
             <TlpSelect
               id="p-tlp"
               label="TLP ceiling"
@@ -597,20 +587,18 @@ function EmbargoSection({ c, coordinator, names, myOrgId, refreshAll, tick }: Ct
             <form className="inline-form" onSubmit={terminate}>
               <h3>End the embargo early</h3>
               <div className="row">
-                <div>
-                  <label htmlFor="em-reason">Reason</label>
-                  <select id="em-reason" value={reason} onChange={(ev) => setReason(ev.target.value)}>
+                <Field id="em-reason" label="Reason">
+                  <select value={reason} onChange={(ev) => setReason(ev.target.value)}>
                     {Object.entries(TERMINATION_REASONS).map(([k, v]) => (
                       <option key={k} value={k}>
                         {v}
                       </option>
                     ))}
                   </select>
-                </div>
-                <div>
-                  <label htmlFor="em-detail">Detail</label>
-                  <input id="em-detail" value={detail} onChange={(ev) => setDetail(ev.target.value)} />
-                </div>
+                </Field>
+                <Field id="em-detail" label="Detail">
+                  <input value={detail} onChange={(ev) => setDetail(ev.target.value)} />
+                </Field>
                 <div className="row-go">
                   <button type="submit" className="danger" disabled={act.busy}>
                     End embargo
@@ -655,18 +643,30 @@ function VulnerabilitiesSection({ c, coordinator, myOrgId, refreshAll, tick }: C
   const st = useLoad(() => get<Statements>(`/cases/${c.id}/statements`), [c.id, tick]);
   const act = useAction();
   const [nv, setNv] = useState({ title: '', cveId: '', cweIds: '', cvss31: '', cvss40: '' });
+  // Affected products by vendor: a comma-separated list of product names per vendor in the case.
+  const [productsBy, setProductsBy] = useState<Record<string, string>>({});
+  const vendors = c.participants.filter((p) => p.role === 'vendor' && !p.removedAt);
   const addVuln = (e: FormEvent) => {
     e.preventDefault();
     void act.run(async () => {
       const opt = (s: string) => (s.trim() ? s.trim() : undefined);
+      const products = vendors.flatMap((p) =>
+        (productsBy[p.orgId] ?? '')
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+          .map((productName) => ({ vendorOrgId: p.orgId, productName })),
+      );
       await post(`/cases/${c.id}/vulnerabilities`, {
         title: nv.title,
         cveId: opt(nv.cveId),
         cweIds: nv.cweIds.split(/[\s,]+/).filter(Boolean),
         cvss31: opt(nv.cvss31),
         cvss40: opt(nv.cvss40),
+        ...(products.length ? { products } : {}),
       });
       setNv({ title: '', cveId: '', cweIds: '', cvss31: '', cvss40: '' });
+      setProductsBy({});
       await refreshAll();
     });
   };
@@ -748,38 +748,40 @@ function VulnerabilitiesSection({ c, coordinator, myOrgId, refreshAll, tick }: C
         <form className="inline-form" onSubmit={addVuln}>
           <h3>Add a vulnerability</h3>
           <div className="row">
-            <div>
-              <label htmlFor="v-title">Title</label>
-              <input id="v-title" required value={nv.title} onChange={(e) => setNv({ ...nv, title: e.target.value })} />
-            </div>
-            <div>
-              <label htmlFor="v-cve">CVE id</label>
-              <input
-                id="v-cve"
-                placeholder="CVE-2026-12345"
-                value={nv.cveId}
-                onChange={(e) => setNv({ ...nv, cveId: e.target.value })}
-              />
-            </div>
-            <div>
-              <label htmlFor="v-cwe">CWE ids</label>
-              <input
-                id="v-cwe"
-                placeholder="CWE-787"
-                value={nv.cweIds}
-                onChange={(e) => setNv({ ...nv, cweIds: e.target.value })}
-              />
-            </div>
+            <Field id="v-title" label="Title">
+              <input required value={nv.title} onChange={(e) => setNv({ ...nv, title: e.target.value })} />
+            </Field>
+            <Field id="v-cve" label="CVE id">
+              <input placeholder="CVE-2026-12345" value={nv.cveId} onChange={(e) => setNv({ ...nv, cveId: e.target.value })} />
+            </Field>
+            <Field id="v-cwe" label="CWE ids">
+              <input placeholder="CWE-787" value={nv.cweIds} onChange={(e) => setNv({ ...nv, cweIds: e.target.value })} />
+            </Field>
           </div>
           <div className="row">
-            <div>
-              <label htmlFor="v-cvss31">CVSS 3.1 vector</label>
-              <input id="v-cvss31" value={nv.cvss31} onChange={(e) => setNv({ ...nv, cvss31: e.target.value })} />
-            </div>
-            <div>
-              <label htmlFor="v-cvss40">CVSS 4.0 vector</label>
-              <input id="v-cvss40" value={nv.cvss40} onChange={(e) => setNv({ ...nv, cvss40: e.target.value })} />
-            </div>
+            <Field id="v-cvss31" label="CVSS 3.1 vector">
+              <input value={nv.cvss31} onChange={(e) => setNv({ ...nv, cvss31: e.target.value })} />
+            </Field>
+            <Field id="v-cvss40" label="CVSS 4.0 vector">
+              <input value={nv.cvss40} onChange={(e) => setNv({ ...nv, cvss40: e.target.value })} />
+            </Field>
+          </div>
+          {vendors.length ? (
+            <fieldset className="products-by-vendor">
+              <legend>Affected products (comma-separated, per vendor)</legend>
+              <div className="row">
+                {vendors.map((p) => (
+                  <Field key={p.orgId} id={`v-products-${p.orgId}`} label={`Products of ${p.orgName}`}>
+                    <input
+                      value={productsBy[p.orgId] ?? ''}
+                      onChange={(e) => setProductsBy({ ...productsBy, [p.orgId]: e.target.value })}
+                    />
+                  </Field>
+                ))}
+              </div>
+            </fieldset>
+          ) : null}
+          <div className="row">
             <div className="row-go">
               <button type="submit" disabled={act.busy}>
                 Add vulnerability
@@ -833,63 +835,44 @@ function StatementForm({
     <form className="inline-form statement" onSubmit={save} aria-labelledby={`${pre}-h`}>
       <h3 id={`${pre}-h`}>Your statement on {vulnName(vuln)}</h3>
       <div className="row">
-        <div>
-          <label htmlFor={`${pre}-status`}>Status</label>
-          <select id={`${pre}-status`} value={f.status} onChange={(e) => setF({ ...f, status: e.target.value })}>
+        <Field id={`${pre}-status`} label="Status">
+          <select value={f.status} onChange={(e) => setF({ ...f, status: e.target.value })}>
             {Object.entries(STATEMENT_STATUS).map(([k, v]) => (
               <option key={k} value={k}>
                 {v}
               </option>
             ))}
           </select>
-        </div>
+        </Field>
         {f.status === 'not_affected' ? (
-          <div>
-            <label htmlFor={`${pre}-just`}>Justification (VEX)</label>
-            <select id={`${pre}-just`} value={f.justification} onChange={(e) => setF({ ...f, justification: e.target.value })}>
+          <Field id={`${pre}-just`} label="Justification (VEX)">
+            <select value={f.justification} onChange={(e) => setF({ ...f, justification: e.target.value })}>
               {Object.entries(VEX_JUSTIFICATIONS).map(([k, v]) => (
                 <option key={k} value={k}>
                   {v}
                 </option>
               ))}
             </select>
-          </div>
+          </Field>
         ) : null}
         {f.status === 'fixed' || f.status === 'affected' ? (
           <>
-            <div>
-              <label htmlFor={`${pre}-fixed`}>Fixed versions</label>
-              <input
-                id={`${pre}-fixed`}
-                value={f.fixedVersions}
-                onChange={(e) => setF({ ...f, fixedVersions: e.target.value })}
-              />
-            </div>
-            <div>
-              <label htmlFor={`${pre}-rem`}>Remediation</label>
-              <input id={`${pre}-rem`} value={f.remediation} onChange={(e) => setF({ ...f, remediation: e.target.value })} />
-            </div>
+            <Field id={`${pre}-fixed`} label="Fixed versions">
+              <input value={f.fixedVersions} onChange={(e) => setF({ ...f, fixedVersions: e.target.value })} />
+            </Field>
+            <Field id={`${pre}-rem`} label="Remediation">
+              <input value={f.remediation} onChange={(e) => setF({ ...f, remediation: e.target.value })} />
+            </Field>
           </>
         ) : null}
       </div>
       <div className="row">
-        <div>
-          <label htmlFor={`${pre}-public`}>Public statement</label>
-          <input
-            id={`${pre}-public`}
-            value={f.publicStatement}
-            onChange={(e) => setF({ ...f, publicStatement: e.target.value })}
-          />
-        </div>
-        <div>
-          <label htmlFor={`${pre}-url`}>Advisory URL</label>
-          <input
-            id={`${pre}-url`}
-            type="url"
-            value={f.advisoryUrl}
-            onChange={(e) => setF({ ...f, advisoryUrl: e.target.value })}
-          />
-        </div>
+        <Field id={`${pre}-public`} label="Public statement">
+          <input value={f.publicStatement} onChange={(e) => setF({ ...f, publicStatement: e.target.value })} />
+        </Field>
+        <Field id={`${pre}-url`} label="Advisory URL">
+          <input type="url" value={f.advisoryUrl} onChange={(e) => setF({ ...f, advisoryUrl: e.target.value })} />
+        </Field>
         <div className="row-go">
           <button type="submit" className="primary" disabled={act.busy}>
             Save statement
@@ -956,17 +939,15 @@ function MessagesSection(ctx: Ctx) {
             <input id="m-subject" required value={f.subject} onChange={(e) => setF({ ...f, subject: e.target.value })} />
           </div>
           <TlpSelect id="m-tlp" label="TLP label" labels={labels} value={f.tlp} onChange={(tlp) => setF({ ...f, tlp })} />
-          <div>
-            <label htmlFor="m-aud">To</label>
-            <select id="m-aud" value={f.audience} onChange={(e) => setF({ ...f, audience: e.target.value })}>
+          <Field id="m-aud" label="To">
+            <select value={f.audience} onChange={(e) => setF({ ...f, audience: e.target.value })}>
               <option value="all">Everyone in the case</option>
               <option value="org">{coordinator ? 'One participant' : 'The coordinator only'}</option>
             </select>
-          </div>
+          </Field>
           {f.audience === 'org' && coordinator ? (
-            <div>
-              <label htmlFor="m-org">Participant</label>
-              <select id="m-org" required value={f.audienceOrgId} onChange={(e) => setF({ ...f, audienceOrgId: e.target.value })}>
+            <Field id="m-org" label="Participant">
+              <select required value={f.audienceOrgId} onChange={(e) => setF({ ...f, audienceOrgId: e.target.value })}>
                 <option value="">Choose…</option>
                 {others.map((p) => (
                   <option key={p.orgId} value={p.orgId}>
@@ -974,7 +955,7 @@ function MessagesSection(ctx: Ctx) {
                   </option>
                 ))}
               </select>
-            </div>
+            </Field>
           ) : null}
         </div>
         <label htmlFor="m-body">Message</label>

@@ -1,9 +1,22 @@
 // Trust communities: the list, and a community's page — its rules, members, and for stewards
 // the membership steps, the NDA versions and acceptances, and what a member has seen.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { ApiError, get, patch, post } from '../api.ts';
 import { Link } from '../router.tsx';
-import { Badge, Empty, ErrorNote, Loading, Page, Section, TableWrap, Time, useAction, useLoad, useSession } from '../ui.tsx';
+import {
+  Badge,
+  DataTable,
+  Empty,
+  ErrorNote,
+  Field,
+  Loading,
+  Page,
+  Section,
+  Time,
+  useAction,
+  useLoad,
+  useSession,
+} from '../ui.tsx';
 import { ScrollText } from './Tents.tsx';
 
 interface Community {
@@ -134,35 +147,18 @@ export function CommunitiesPage() {
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.length === 0 ? <Empty>No community yet.</Empty> : null}
       {list.data && list.data.length > 0 ? (
-        <TableWrap label="Trust communities">
-          <table>
-            <caption className="visually-hidden">Trust communities</caption>
-            <thead>
-              <tr>
-                <th scope="col">Community</th>
-                <th scope="col">Members</th>
-                <th scope="col">Tiers</th>
-                <th scope="col">Embargo (default / maximum)</th>
-                <th scope="col">NDA</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((c) => (
-                <tr key={c.id}>
-                  <th scope="row">
-                    <Link href={`/communities/${c.id}`}>{c.name}</Link>
-                  </th>
-                  <td>{c.members}</td>
-                  <td>{c.tiers.join(', ')}</td>
-                  <td>
-                    {c.embargo.defaultDays} / {c.embargo.maxDays} days
-                  </td>
-                  <td>{c.nda ? `version ${c.nda.version}` : <span className="muted">none</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable
+          label="Trust communities"
+          rows={list.data}
+          rowKey={(c) => c.id}
+          columns={[
+            { head: 'Community', cell: (c) => <Link href={`/communities/${c.id}`}>{c.name}</Link> },
+            { head: 'Members', cell: (c) => c.members },
+            { head: 'Tiers', cell: (c) => c.tiers.join(', ') },
+            { head: 'Embargo (default / maximum)', cell: (c) => `${c.embargo.defaultDays} / ${c.embargo.maxDays} days` },
+            { head: 'NDA', cell: (c) => (c.nda ? `version ${c.nda.version}` : <span className="muted">none</span>) },
+          ]}
+        />
       ) : null}
     </Page>
   );
@@ -261,52 +257,35 @@ export function CommunityPage({ id }: { id: string }) {
           {members.data === null ? <Empty>The member list is for the community's members.</Empty> : null}
           {members.data && members.data.length === 0 ? <Empty>No members yet.</Empty> : null}
           {members.data && members.data.length > 0 ? (
-            <TableWrap label="Member organizations">
-              <table>
-                <caption className="visually-hidden">Member organizations</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Organization</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Tier</th>
-                    <th scope="col">Functions</th>
-                    <th scope="col">Since</th>
-                    {steward ? (
-                      <th scope="col">
-                        <span className="visually-hidden">Actions</span>
-                      </th>
-                    ) : null}
-                  </tr>
-                </thead>
-                <tbody>
-                  {members.data.map((m) => (
-                    <tr key={m.orgId}>
-                      <th scope="row">{m.orgName}</th>
-                      <td>
-                        <Badge kind={STATE_KIND[m.state] ?? 'neutral'}>{m.state}</Badge>
-                      </td>
-                      <td>{m.tier ?? <span className="muted">—</span>}</td>
-                      <td>{m.functions.length ? m.functions.map((f) => FUNCTION_NAMES[f] ?? f).join(', ') : '—'}</td>
-                      <td>
-                        <Time iso={m.since} />
-                      </td>
-                      {steward ? (
-                        <td>
-                          <button
-                            type="button"
-                            className="small"
-                            aria-pressed={selected === m.orgId}
-                            onClick={() => setSelected(selected === m.orgId ? null : m.orgId)}
-                          >
-                            Manage<span className="visually-hidden"> {m.orgName}</span>
-                          </button>
-                        </td>
-                      ) : null}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable
+              label="Member organizations"
+              rows={members.data}
+              rowKey={(m) => m.orgId}
+              columns={[
+                { head: 'Organization', cell: (m) => m.orgName },
+                { head: 'State', cell: (m) => <Badge kind={STATE_KIND[m.state] ?? 'neutral'}>{m.state}</Badge> },
+                { head: 'Tier', cell: (m) => m.tier ?? <span className="muted">—</span> },
+                {
+                  head: 'Functions',
+                  cell: (m) => (m.functions.length ? m.functions.map((f) => FUNCTION_NAMES[f] ?? f).join(', ') : '—'),
+                },
+                { head: 'Since', cell: (m) => <Time iso={m.since} /> },
+              ]}
+              actions={
+                steward
+                  ? (m) => (
+                      <button
+                        type="button"
+                        className="small"
+                        aria-pressed={selected === m.orgId}
+                        onClick={() => setSelected(selected === m.orgId ? null : m.orgId)}
+                      >
+                        Manage<span className="visually-hidden"> {m.orgName}</span>
+                      </button>
+                    )
+                  : undefined
+              }
+            />
           ) : null}
         </Section>
         {steward && selectedMember ? (
@@ -344,55 +323,69 @@ export function CommunityPage({ id }: { id: string }) {
   );
 }
 
-function Apply({ community, onDone }: { community: Community; onDone: () => void }) {
+/** An admin's request about its own organization's membership: apply, or ask to be readmitted. */
+function MembershipRequest({
+  community,
+  type,
+  text,
+  label,
+  primary = false,
+  onDone,
+}: {
+  community: Community;
+  type: 'apply' | 'readmit';
+  text: ReactNode;
+  label: string;
+  primary?: boolean;
+  onDone: () => void;
+}) {
   const { me } = useSession();
   const act = useAction();
   if (me?.user.orgRole !== 'admin') return null;
   return (
     <div className="notice">
-      <p>
-        {me.organization.name} is not a member of {community.name}. Applying starts the admission:{' '}
-        {admissionText(community.admission)}.
-      </p>
+      <p>{text}</p>
       <ErrorNote error={act.error} />
       <button
         type="button"
-        className="primary"
+        className={primary ? 'primary' : undefined}
         disabled={act.busy}
         onClick={() =>
           act.run(async () => {
-            await post(`/communities/${community.id}/members/${me.user.orgId}/events`, { type: 'apply' });
+            await post(`/communities/${community.id}/members/${me.user.orgId}/events`, { type });
             onDone();
           })
         }
       >
-        Apply for membership
+        {label}
       </button>
     </div>
   );
 }
 
-function Readmit({ community, onDone }: { community: Community; onDone: () => void }) {
+function Apply({ community, onDone }: { community: Community; onDone: () => void }) {
   const { me } = useSession();
-  const act = useAction();
-  if (me?.user.orgRole !== 'admin') return null;
   return (
-    <div className="notice">
-      <p>Your organization was ejected from {community.name}. It may ask to be readmitted, which starts a new application.</p>
-      <ErrorNote error={act.error} />
-      <button
-        type="button"
-        disabled={act.busy}
-        onClick={() =>
-          act.run(async () => {
-            await post(`/communities/${community.id}/members/${me.user.orgId}/events`, { type: 'readmit' });
-            onDone();
-          })
-        }
-      >
-        Ask to be readmitted
-      </button>
-    </div>
+    <MembershipRequest
+      community={community}
+      type="apply"
+      primary
+      label="Apply for membership"
+      text={`${me?.organization.name ?? 'Your organization'} is not a member of ${community.name}. Applying starts the admission: ${admissionText(community.admission)}.`}
+      onDone={onDone}
+    />
+  );
+}
+
+function Readmit({ community, onDone }: { community: Community; onDone: () => void }) {
+  return (
+    <MembershipRequest
+      community={community}
+      type="readmit"
+      label="Ask to be readmitted"
+      text={`Your organization was ejected from ${community.name}. It may ask to be readmitted, which starts a new application.`}
+      onDone={onDone}
+    />
   );
 }
 
@@ -627,9 +620,8 @@ function MemberPanel({
       <form className="inline-form" onSubmit={saveStanding}>
         <h3>Tier and functions</h3>
         <div className="row">
-          <div>
-            <label htmlFor="m-tier">Trust tier</label>
-            <select id="m-tier" value={tier} onChange={(e) => setTier(e.target.value)}>
+          <Field id="m-tier" label="Trust tier">
+            <select value={tier} onChange={(e) => setTier(e.target.value)}>
               <option value="">None</option>
               {community.tiers.map((t) => (
                 <option key={t} value={t}>
@@ -637,7 +629,7 @@ function MemberPanel({
                 </option>
               ))}
             </select>
-          </div>
+          </Field>
           <fieldset className="grow">
             <legend>Functions</legend>
             <div className="fn-checks">
@@ -665,41 +657,27 @@ function MemberPanel({
       <ErrorNote error={exposure.error} />
       {exposure.data && exposure.data.length === 0 ? <Empty>Nothing of the community's cases.</Empty> : null}
       {exposure.data && exposure.data.length > 0 ? (
-        <TableWrap label={`Exposure of ${member.orgName}`}>
-          <table>
-            <caption className="visually-hidden">Exposure of {member.orgName}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Case</th>
-                <th scope="col">Participant since</th>
-                <th scope="col">Reads</th>
-                <th scope="col">Briefings</th>
-              </tr>
-            </thead>
-            <tbody>
-              {exposure.data.map((x) => (
-                <tr key={x.caseId}>
-                  <th scope="row">
-                    <Link href={`/cases/${x.caseId}`}>{x.ref}</Link>
-                  </th>
-                  <td>
-                    <Time iso={x.participantSince} />
-                  </td>
-                  <td>{x.reads.length ? x.reads.map((r) => `${r.part} ×${r.count}`).join(', ') : '—'}</td>
-                  <td>
-                    {x.briefings.length
-                      ? x.briefings.map((b) => (
-                          <div key={`${b.tentId}-${b.at}`}>
-                            {b.tentId}, <Time iso={b.at} />
-                          </div>
-                        ))
-                      : '—'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable
+          label={`Exposure of ${member.orgName}`}
+          rows={exposure.data}
+          rowKey={(x) => x.caseId}
+          columns={[
+            { head: 'Case', cell: (x) => <Link href={`/cases/${x.caseId}`}>{x.ref}</Link> },
+            { head: 'Participant since', cell: (x) => <Time iso={x.participantSince} /> },
+            { head: 'Reads', cell: (x) => (x.reads.length ? x.reads.map((r) => `${r.part} ×${r.count}`).join(', ') : '—') },
+            {
+              head: 'Briefings',
+              cell: (x) =>
+                x.briefings.length
+                  ? x.briefings.map((b) => (
+                      <div key={`${b.tentId}-${b.at}`}>
+                        {b.tentId}, <Time iso={b.at} />
+                      </div>
+                    ))
+                  : '—',
+            },
+          ]}
+        />
       ) : null}
     </Section>
   );
@@ -809,34 +787,20 @@ function NdaSection({
           <h3>Acceptances</h3>
           {acceptances.length === 0 ? <Empty>Nobody has accepted a version yet.</Empty> : null}
           {acceptances.length > 0 ? (
-            <TableWrap label="NDA acceptances">
-              <table>
-                <caption className="visually-hidden">NDA acceptances</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Person</th>
-                    <th scope="col">Organization</th>
-                    <th scope="col">Version</th>
-                    <th scope="col">Accepted</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {acceptances.map((a) => (
-                    <tr key={`${a.userId}-${a.version}`}>
-                      <th scope="row">{a.displayName}</th>
-                      <td>{a.orgName}</td>
-                      <td>
-                        {a.version}
-                        {community.nda && a.version === community.nda.version ? ' (current)' : ''}
-                      </td>
-                      <td>
-                        <Time iso={a.acceptedAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable
+              label="NDA acceptances"
+              rows={acceptances}
+              rowKey={(a) => `${a.userId}-${a.version}`}
+              columns={[
+                { head: 'Person', cell: (a) => a.displayName },
+                { head: 'Organization', cell: (a) => a.orgName },
+                {
+                  head: 'Version',
+                  cell: (a) => `${a.version}${community.nda && a.version === community.nda.version ? ' (current)' : ''}`,
+                },
+                { head: 'Accepted', cell: (a) => <Time iso={a.acceptedAt} /> },
+              ]}
+            />
           ) : null}
         </>
       ) : null}

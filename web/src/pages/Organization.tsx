@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { ApiError, get } from '../api.ts';
 import { detailsText } from '../products.ts';
-import { Badge, Empty, ErrorNote, Loading, Page, Section, TableWrap, Time, useAction, useLoad, useSession } from '../ui.tsx';
+import { Badge, DataTable, Empty, ErrorNote, Loading, Page, Section, Time, useAction, useLoad, useSession } from '../ui.tsx';
 import { PgpKeysSection } from './PgpKeys.tsx';
 
 interface Org {
@@ -70,45 +70,43 @@ export function OrganizationPage() {
           <ErrorNote error={users.error} />
           {users.loading && !users.data ? <Loading /> : null}
           {users.data ? (
-            <TableWrap label="Members of my organization">
-              <table>
-                <caption className="visually-hidden">Members of my organization</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Email</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Second factor</th>
-                    <th scope="col">Since</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {users.data.map((u) => (
-                    <tr key={u.id}>
-                      <th scope="row">
-                        {u.displayName}
-                        {u.id === me?.user.id ? <span className="muted"> (you)</span> : null}
-                      </th>
-                      <td>{u.email}</td>
-                      <td>
-                        {u.orgRole}
-                        {u.isOperator ? ', operator' : ''}
-                        {u.disabled ? (
-                          <>
-                            {' '}
-                            <Badge kind="bad">disabled</Badge>
-                          </>
-                        ) : null}
-                      </td>
-                      <td>{u.totpEnabled ? 'authenticator app' : <span className="muted">password only</span>}</td>
-                      <td>
-                        <Time iso={u.createdAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable
+              label="Members of my organization"
+              rows={users.data}
+              rowKey={(u) => u.id}
+              columns={[
+                {
+                  head: 'Name',
+                  cell: (u) => (
+                    <>
+                      {u.displayName}
+                      {u.id === me?.user.id ? <span className="muted"> (you)</span> : null}
+                    </>
+                  ),
+                },
+                { head: 'Email', cell: (u) => u.email },
+                {
+                  head: 'Role',
+                  cell: (u) => (
+                    <>
+                      {u.orgRole}
+                      {u.isOperator ? ', operator' : ''}
+                      {u.disabled ? (
+                        <>
+                          {' '}
+                          <Badge kind="bad">disabled</Badge>
+                        </>
+                      ) : null}
+                    </>
+                  ),
+                },
+                {
+                  head: 'Second factor',
+                  cell: (u) => (u.totpEnabled ? 'authenticator app' : <span className="muted">password only</span>),
+                },
+                { head: 'Since', cell: (u) => <Time iso={u.createdAt} /> },
+              ]}
+            />
           ) : null}
         </Section>
         {orgId ? (
@@ -167,42 +165,33 @@ function AuditSection({ orgId, names }: { orgId: string; names: Record<string, s
       {first.loading && !first.data ? <Loading /> : null}
       {first.data && entries.length === 0 ? <Empty>No entry yet.</Empty> : null}
       {entries.length > 0 ? (
-        <TableWrap label="Audit entries">
-          <table>
-            <caption className="visually-hidden">Audit entries</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">By</th>
-                <th scope="col">Object</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <tr key={e.seq}>
-                  <td className="muted">{e.seq}</td>
-                  <td>
-                    <Time iso={e.at} />
-                  </td>
-                  <th scope="row">
-                    <code>{e.action}</code>
-                  </th>
-                  <td>{who(e)}</td>
-                  <td>
-                    {e.objectType}
-                    {e.objectId ? <span className="muted small"> {e.objectId.slice(0, 8)}</span> : null}
-                  </td>
-                  <td className="small" title={e.details ? JSON.stringify(e.details) : undefined}>
-                    {detailsText(e.details)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable
+          label="Audit entries"
+          rows={entries}
+          rowKey={(e) => e.seq}
+          rowHeader={2}
+          columns={[
+            { head: '#', cell: (e) => e.seq, className: 'muted' },
+            { head: 'When', cell: (e) => <Time iso={e.at} /> },
+            { head: 'Action', cell: (e) => <code>{e.action}</code> },
+            { head: 'By', cell: (e) => who(e) },
+            {
+              head: 'Object',
+              cell: (e) => (
+                <>
+                  {e.objectType}
+                  {e.objectId ? <span className="muted small"> {e.objectId.slice(0, 8)}</span> : null}
+                </>
+              ),
+            },
+            {
+              head: 'Details',
+              cell: (e) => detailsText(e.details),
+              className: 'small',
+              title: (e) => (e.details ? JSON.stringify(e.details) : undefined),
+            },
+          ]}
+        />
       ) : null}
       <ErrorNote error={act.error} />
       {next ? (

@@ -3,7 +3,7 @@
 // whether mail can be encrypted to it now (or why not).
 import { type FormEvent, useState } from 'react';
 import { del, get, post } from '../api.ts';
-import { Badge, Empty, ErrorNote, Loading, Section, Time, useAction, useLoad } from '../ui.tsx';
+import { ActionList, Badge, Empty, ErrorNote, Loading, Section, Time, useAction, useLoad } from '../ui.tsx';
 
 interface PgpKey {
   id: string;
@@ -51,50 +51,46 @@ export function PgpKeysSection({
       <ErrorNote error={list.error} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data?.length === 0 ? <Empty>No keys yet.</Empty> : null}
-      <ul className="plain">
-        {(list.data ?? []).map((k) => (
-          <li key={k.id} className="row-item">
-            <div>
-              <span className="visually-hidden">Fingerprint </span>
-              <code className="fingerprint">{groupFingerprint(k.fingerprint)}</code>{' '}
-              {k.usable ? <Badge kind="ok">usable</Badge> : <Badge kind="bad">not usable</Badge>}
-              <br />
-              {k.userIds.map((u) => (
-                <span key={u} className="user-id">
-                  {u}
-                </span>
-              ))}
-              <span className="small muted">
-                {k.algorithm} · created <Time iso={k.keyCreatedAt} /> ·{' '}
-                {k.expiresAt ? (
-                  <>
-                    expires <Time iso={k.expiresAt} />
-                  </>
-                ) : (
-                  'does not expire'
-                )}{' '}
-                · added <Time iso={k.addedAt} />
+      <ActionList
+        items={list.data ?? []}
+        itemKey={(k) => k.id}
+        render={(k) => (
+          <>
+            <span className="visually-hidden">Fingerprint </span>
+            <code className="fingerprint">{groupFingerprint(k.fingerprint)}</code>{' '}
+            {k.usable ? <Badge kind="ok">usable</Badge> : <Badge kind="bad">not usable</Badge>}
+            <br />
+            {k.userIds.map((u) => (
+              <span key={u} className="user-id">
+                {u}
               </span>
-              {k.problems.length ? <p className="small error">{k.problems.join('; ')}</p> : null}
-            </div>
-            {canWrite ? (
-              <button
-                type="button"
-                className="small danger"
-                disabled={act.busy}
-                onClick={() =>
-                  act.run(async () => {
-                    await del(`${path}/${k.id}`);
-                    await list.reload();
-                  })
-                }
-              >
-                Delete <span className="visually-hidden">key {k.fingerprint}</span>
-              </button>
-            ) : null}
-          </li>
-        ))}
-      </ul>
+            ))}
+            <span className="small muted">
+              {k.algorithm} · created <Time iso={k.keyCreatedAt} /> ·{' '}
+              {k.expiresAt ? (
+                <>
+                  expires <Time iso={k.expiresAt} />
+                </>
+              ) : (
+                'does not expire'
+              )}{' '}
+              · added <Time iso={k.addedAt} />
+            </span>
+            {k.problems.length ? <p className="small error">{k.problems.join('; ')}</p> : null}
+          </>
+        )}
+        action={{
+          label: 'Delete',
+          name: (k) => `key ${k.fingerprint}`,
+          show: () => canWrite,
+          disabled: act.busy,
+          run: (k) =>
+            act.run(async () => {
+              await del(`${path}/${k.id}`);
+              await list.reload();
+            }),
+        }}
+      />
       {canWrite ? (
         <form className="inline-form" onSubmit={add}>
           <label htmlFor={`${id}-armored`}>ASCII-armored public key</label>

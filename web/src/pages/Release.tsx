@@ -3,7 +3,8 @@
 // once released, the link to the public landing page.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { get, post } from '../api.ts';
-import { Badge, Empty, ErrorNote, Loading, Section, TableWrap, Time, useAction, useLoad } from '../ui.tsx';
+import { parseReleaseError, testName } from '../release.ts';
+import { Badge, DataTable, Empty, ErrorNote, Loading, Section, Time, useAction, useLoad } from '../ui.tsx';
 
 type Step = 'freeze' | 'build' | 'validate' | 'sign' | 'publish' | 'notify';
 
@@ -104,7 +105,8 @@ export function ReleaseSection({
               </>
             ) : null}
           </p>
-          {coordinator && s.error ? <ErrorNote error={s.error} /> : null}
+          {coordinator && s.status === 'failed' && s.error ? <Failure s={s} error={s.error} /> : null}
+          {coordinator && s.status !== 'failed' && s.error ? <ErrorNote error={s.error} /> : null}
           {s.status === 'done' && s.landingPage ? (
             <p>
               Public advisory: <a href={s.landingPage}>{s.advisoryId}</a>
@@ -123,41 +125,91 @@ export function ReleaseSection({
   );
 }
 
+/**
+ * Where a failed release stopped and why: the step, the document, and each problem's test and JSON
+ * path; then what may still be fixed (the case's facts are frozen once the first step ran, vendors'
+ * statements are not) before releasing again.
+ */
+function Failure({ s, error }: { s: ReleaseStatus; error: string }) {
+  const failed = s.steps.find((x) => x.status === 'failed');
+  const step = STEPS.find(([id]) => id === failed?.step)?.[1] ?? 'unknown step';
+  const f = parseReleaseError(error);
+  const frozen = s.steps.some((x) => x.step === 'freeze' && x.status === 'done');
+  return (
+    <section className="release-failure" aria-labelledby="release-failure-h">
+      <h3 id="release-failure-h">The release stopped at “{step}”</h3>
+      {f.document ? (
+        <>
+          <p>
+            {f.document} is invalid{f.problems.length > 1 ? `: ${f.problems.length + f.more} problems` : ''}.
+          </p>
+          <DataTable
+            label="Why the release stopped"
+            rows={f.problems}
+            rowKey={(p) => `${p.test}:${p.path}:${p.message}`}
+            columns={[
+              {
+                head: 'Test',
+                cell: (p) => (
+                  <>
+                    {testName(p.test)}
+                    {p.test && testName(p.test) !== p.test ? <div className="small muted">{p.test}</div> : null}
+                  </>
+                ),
+              },
+              { head: 'JSON path', cell: (p) => <code className="json-path">{p.path}</code> },
+              { head: 'Problem', cell: (p) => p.message },
+            ]}
+          />
+          {f.more ? <p className="small muted">And {f.more} more.</p> : null}
+        </>
+      ) : (
+        <p className="error">{f.text}</p>
+      )}
+      <p className="small">
+        {frozen
+          ? 'The case is frozen: its vulnerabilities and products no longer change, but vendors may still correct their statements (fixed versions, justifications). Once the cause is fixed, release again: the steps already done are not repeated.'
+          : 'Once the cause is fixed, release again.'}
+      </p>
+    </section>
+  );
+}
+
 function Steps({ s }: { s: ReleaseStatus }) {
   const revision = s.revision ?? Math.max(...s.steps.map((x) => x.revision));
   const mine = s.steps.filter((x) => x.revision === revision);
   return (
-    <TableWrap label="Release steps">
-      <table>
-        <caption className="visually-hidden">Release steps{revision > 1 ? ` (revision ${revision})` : ''}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col">Status</th>
-            <th scope="col">When</th>
-          </tr>
-        </thead>
-        <tbody>
-          {STEPS.map(([step, label]) => {
+    <DataTable
+      label={`Release steps${revision > 1 ? ` (revision ${revision})` : ''}`}
+      rows={STEPS}
+      rowKey={([step]) => step}
+      columns={[
+        { head: 'Step', cell: ([, label]) => label },
+        {
+          head: 'Status',
+          cell: ([step]) => {
             const x = mine.find((y) => y.step === step);
             return (
-              <tr key={step}>
-                <th scope="row">{label}</th>
-                <td>
-                  {x ? (
-                    <Badge kind={x.status === 'done' ? 'ok' : 'bad'}>{x.status}</Badge>
-                  ) : (
-                    <span className="muted">{s.status === 'running' ? 'waiting' : '—'}</span>
-                  )}
-                  {x?.error ? <span className="small"> {x.error}</span> : null}
-                </td>
-                <td>{x ? <Time iso={x.at} /> : null}</td>
-              </tr>
+              <>
+                {x ? (
+                  <Badge kind={x.status === 'done' ? 'ok' : 'bad'}>{x.status}</Badge>
+                ) : (
+                  <span className="muted">{s.status === 'running' ? 'waiting' : '—'}</span>
+                )}
+                {x?.error && s.status !== 'failed' ? <span className="small"> {x.error}</span> : null}
+              </>
             );
-          })}
-        </tbody>
-      </table>
-    </TableWrap>
+          },
+        },
+        {
+          head: 'When',
+          cell: ([step]) => {
+            const x = mine.find((y) => y.step === step);
+            return x ? <Time iso={x.at} /> : null;
+          },
+        },
+      ]}
+    />
   );
 }
 

@@ -1,7 +1,7 @@
 import { get } from '../api.ts';
 import { STATEMENT_STATUS, VEX_JUSTIFICATIONS } from '../format.ts';
 import { Link } from '../router.tsx';
-import { Badge, Empty, ErrorNote, Loading, Page, TableWrap, Time, useLoad, useSession } from '../ui.tsx';
+import { Badge, DataTable, Empty, ErrorNote, Loading, Page, Time, useLoad, useSession } from '../ui.tsx';
 import type { CaseRow } from './Cases.tsx';
 
 interface Row {
@@ -60,40 +60,29 @@ export function StatementsPage() {
       {loading && !data ? <Loading /> : null}
       {data && data.length === 0 ? <Empty>No vulnerabilities to state on.</Empty> : null}
       {data && data.length > 0 ? (
-        <TableWrap label="My statements">
-          <table>
-            <caption className="visually-hidden">My statements</caption>
-            <thead>
-              <tr>
-                <th scope="col">Case</th>
-                <th scope="col">Vulnerability</th>
-                <th scope="col">Status</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.map((r) => (
-                <tr key={`${r.caseId}-${r.vuln}`}>
-                  <td>
-                    <Link href={`/cases/${r.caseId}#vulnerabilities`}>{r.caseRef}</Link>
-                  </td>
-                  <td>{r.vuln}</td>
-                  <td>
-                    {r.status ? (
-                      <Badge kind="state">{STATEMENT_STATUS[r.status] ?? r.status}</Badge>
-                    ) : (
-                      <Badge kind="warn">No answer yet</Badge>
-                    )}
-                    {r.detail ? <div className="small muted">{r.detail}</div> : null}
-                  </td>
-                  <td>
-                    <Time iso={r.updatedAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable
+          label="My statements"
+          rows={data}
+          rowKey={(r) => `${r.caseId}-${r.vuln}`}
+          columns={[
+            { head: 'Case', cell: (r) => <Link href={`/cases/${r.caseId}#vulnerabilities`}>{r.caseRef}</Link> },
+            { head: 'Vulnerability', cell: (r) => r.vuln },
+            {
+              head: 'Status',
+              cell: (r) => (
+                <>
+                  {r.status ? (
+                    <Badge kind="state">{STATEMENT_STATUS[r.status] ?? r.status}</Badge>
+                  ) : (
+                    <Badge kind="warn">No answer yet</Badge>
+                  )}
+                  {r.detail ? <div className="small muted">{r.detail}</div> : null}
+                </>
+              ),
+            },
+            { head: 'Updated', cell: (r) => <Time iso={r.updatedAt} /> },
+          ]}
+        />
       ) : null}
     </Page>
   );

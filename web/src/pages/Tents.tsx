@@ -1,10 +1,11 @@
 // A case's tents (who learns what, when), their timeline up to the release date, the reader's
 // briefing packet, and the NDA gate a community case puts before its first read.
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { get, post } from '../api.ts';
 import { formatLocal } from '../format.ts';
 import { tlpClass } from '../tlp.ts';
-import { Badge, Empty, ErrorNote, Loading, Section, TableWrap, Time, TlpBadge, useAction, useLoad } from '../ui.tsx';
+import { Badge, DataTable, Empty, ErrorNote, Loading, Section, Time, TlpBadge, useAction, useLoad } from '../ui.tsx';
+import { TentEditor } from './TentEditor.tsx';
 
 export interface Tent {
   id: string;
@@ -41,10 +42,16 @@ export function tentMembers(t: Tent, names: Record<string, string>): string {
   return parts.length ? parts.join(', ') : 'nobody yet';
 }
 
-export function opensRule(t: Tent): string {
+/** A tent's rule for opening; an absolute time in the viewer's zone, UTC on hover. */
+export function opensRule(t: Tent): ReactNode {
   const o = t.opens;
   if (o.kind === 'immediately') return 'At once';
-  if (o.kind === 'absolute') return `At ${formatLocal(o.at)}`;
+  if (o.kind === 'absolute')
+    return (
+      <>
+        At <Time iso={o.at} />
+      </>
+    );
   if (o.offsetDays === 0) return 'At release';
   return `Release − ${-o.offsetDays} day${o.offsetDays === -1 ? '' : 's'}`;
 }
@@ -78,6 +85,8 @@ export function TentsSection({
   names,
   tick,
   onChange,
+  hideWhenNone = false,
+  candidates = [],
 }: {
   caseId: string;
   coordinator: boolean;
@@ -85,13 +94,29 @@ export function TentsSection({
   names: Record<string, string>;
   tick: number;
   onChange: () => Promise<void>;
+  /** For participants: render nothing while the case has no tents (a case outside any community). */
+  hideWhenNone?: boolean;
+  /** The organizations the coordinator may put in a tent. */
+  candidates?: Array<{ orgId: string; orgName: string }>;
 }) {
   const tents = useLoad(() => get<Tent[]>(`/cases/${caseId}/tents`), [caseId, tick]);
   const [opening, setOpening] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
   const list = tents.data ?? [];
+  if (hideWhenNone && !coordinator && list.length === 0 && !tents.error) return null;
   const title = coordinator ? 'Tents' : 'My tents';
   return (
-    <Section id="tents" title={title}>
+    <Section
+      id="tents"
+      title={title}
+      actions={
+        coordinator && !editing && tents.data ? (
+          <button type="button" className="small" onClick={() => setEditing(true)}>
+            {list.length ? 'Edit the tents…' : 'Set up tents…'}
+          </button>
+        ) : null
+      }
+    >
       <p className="muted small">
         {coordinator
           ? 'Who learns of the case, what they may see, and when: each tent opens at its time and brings in its members.'
@@ -99,62 +124,60 @@ export function TentsSection({
       </p>
       <ErrorNote error={tents.error} />
       {tents.loading && !tents.data ? <Loading what="Loading the tents" /> : null}
-      {tents.data && list.length === 0 ? (
+      {coordinator && editing && tents.data ? (
+        <TentEditor
+          caseId={caseId}
+          tents={list}
+          candidates={candidates}
+          onCancel={() => setEditing(false)}
+          onSaved={async () => {
+            setEditing(false);
+            await tents.reload();
+            await onChange();
+          }}
+        />
+      ) : null}
+      {tents.data && list.length === 0 && !editing ? (
         <Empty>{coordinator ? 'This case has no tents: participants see it as invited.' : 'No open tent.'}</Empty>
       ) : null}
       {list.length > 0 ? (
         <>
           {coordinator ? <TentChart tents={list} releaseAt={releaseAt} /> : null}
-          <TableWrap label={coordinator ? 'Tents and when each opens' : 'My open tents'}>
-            <table className="tents">
-              <caption className="visually-hidden">{coordinator ? 'Tents and when each opens' : 'My open tents'}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Tent</th>
-                  <th scope="col">Members</th>
-                  <th scope="col">TLP ceiling</th>
-                  <th scope="col">Opens</th>
-                  <th scope="col">Open?</th>
-                  {coordinator ? (
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((t) => (
-                  <tr key={t.id}>
-                    <th scope="row">{t.name}</th>
-                    <td>
-                      {tentMembers(t, names)}
-                      {t.artifacts !== 'all' ? (
-                        <div className="muted small">
-                          {t.artifacts.length} artifact{t.artifacts.length === 1 ? '' : 's'} only
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      <TlpBadge label={t.tlpCeiling} />
-                    </td>
-                    <td>{opensRule(t)}</td>
-                    <td>
-                      <When t={t} />
-                    </td>
-                    {coordinator ? (
-                      <td>
-                        {!t.openedAt && opening !== t.id ? (
-                          <button type="button" className="small" onClick={() => setOpening(t.id)}>
-                            Open early<span className="visually-hidden"> {t.name}</span>
-                          </button>
-                        ) : null}
-                      </td>
+          <DataTable
+            label={coordinator ? 'Tents and when each opens' : 'My open tents'}
+            className="tents"
+            rows={list}
+            rowKey={(t) => t.id}
+            columns={[
+              { head: 'Tent', cell: (t) => t.name },
+              {
+                head: 'Members',
+                cell: (t) => (
+                  <>
+                    {tentMembers(t, names)}
+                    {t.artifacts !== 'all' ? (
+                      <div className="muted small">
+                        {t.artifacts.length} artifact{t.artifacts.length === 1 ? '' : 's'} only
+                      </div>
                     ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+                  </>
+                ),
+              },
+              { head: 'TLP ceiling', cell: (t) => <TlpBadge label={t.tlpCeiling} /> },
+              { head: 'Opens', cell: (t) => opensRule(t) },
+              { head: 'Open?', cell: (t) => <When t={t} /> },
+            ]}
+            actions={
+              coordinator
+                ? (t) =>
+                    !t.openedAt && opening !== t.id ? (
+                      <button type="button" className="small" onClick={() => setOpening(t.id)}>
+                        Open early<span className="visually-hidden"> {t.name}</span>
+                      </button>
+                    ) : null
+                : undefined
+            }
+          />
           {coordinator && opening ? (
             <OpenEarlyForm
               key={opening}
