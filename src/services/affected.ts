@@ -6,6 +6,7 @@
 // Also: the job that tells a case's coordinator when a new SBOM matches an open case.
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
+import { type PackedHit, unpackHits } from '../domain/sbom-paths.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
 import { type OsvEvent, parseVers, rangeMatcher, type VersionRange, VersionRangeError } from '../formats/vers.ts';
 import { queueMail } from '../mail/outbox.ts';
@@ -54,116 +55,235 @@ export async function matchingVersionIds(db: Kysely<DB>, q: AffectedQuery): Prom
   return out;
 }
 
-interface Hit {
-  sbom_id: number;
-  idx: number;
-  depth: number;
-  pv_id: number;
+// --- caches of immutable facts -------------------------------------------------------------------------
+//
+// Per database (a WeakMap keyed by the Kysely instance), two caches of facts that never change
+// once written, so they need no invalidation and never hold an answer to a query:
+//   - sbomPlaces: sboms.id → (uid, product id, product name, product version, org id). An sboms
+//     row is never updated (a new upload inserts a new row with a new serial id; ids are never
+//     reused) and products are never renamed or moved to another organization. Entries of deleted
+//     SBOMs are dead weight only: no component entry refers to them any more.
+//   - pvNames: package_versions.id → the purl with version, for paths. Interned pairs are never
+//     deleted or renumbered.
+// Organization names can change (PATCH /organizations/{id}), so they are read fresh on every query.
+// Both caches are filled lazily by the queries that need them and emptied when they grow past
+// their limit.
+
+interface SbomPlace {
   uid: string;
-  product_version: string;
-  product_id: string;
-  org_id: string;
-  product_name: string;
-  org_name: string;
+  productId: string;
+  productName: string;
+  productVersion: string;
+  orgId: string;
+}
+interface AffectedCaches {
+  sbomPlaces: Map<number, SbomPlace>;
+  pvNames: Map<number, string>;
+}
+const SBOM_PLACES_LIMIT = 1_000_000;
+const PV_NAMES_LIMIT = 2_000_000;
+const affectedCaches = new WeakMap<object, AffectedCaches>();
+function cachesFor(db: object): AffectedCaches {
+  let c = affectedCaches.get(db);
+  if (!c) {
+    c = { sbomPlaces: new Map(), pvNames: new Map() };
+    affectedCaches.set(db, c);
+  }
+  if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) c.sbomPlaces.clear();
+  if (c.pvNames.size > PV_NAMES_LIMIT) c.pvNames.clear();
+  return c;
 }
 
-/**
- * The shortest path to each (sbom, idx), from the product, as purls. Results come back as one
- * JSON text (the embedded engine is slow to hand over many rows).
- */
-export async function pathsFor(db: Kysely<DB>, hits: Array<{ sbom_id: number; idx: number }>): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (!hits.length) return out;
+/** Fills the SBOM place cache for the ids it lacks (one statement); ids of SBOMs deleted meanwhile stay absent. */
+async function loadPlaces(db: Kysely<DB>, cache: Map<number, SbomPlace>, ids: Iterable<number>): Promise<void> {
+  const missing: number[] = [];
+  for (const id of ids) if (!cache.has(id)) missing.push(id);
+  if (!missing.length) return;
   const r = await sql<{ t: string }>`
-    WITH RECURSIVE walk(sbom_id, start_idx, parent_idx, pv_id, step) AS (
-      SELECT c.sbom_id, c.idx, c.parent_idx, c.pv_id, 0
-      FROM unnest(${hits.map((h) => h.sbom_id)}::int4[], ${hits.map((h) => h.idx)}::int4[]) AS u(s, i)
-      JOIN sbom_components c ON c.sbom_id = u.s AND c.idx = u.i
-      UNION ALL
-      SELECT c.sbom_id, w.start_idx, c.parent_idx, c.pv_id, w.step + 1
-      FROM walk w JOIN sbom_components c ON c.sbom_id = w.sbom_id AND c.idx = w.parent_idx
-      WHERE w.parent_idx >= 0
-    )
-    SELECT coalesce(json_agg(json_build_array(x.sbom_id, x.start_idx, x.path)), '[]')::text AS t FROM (
-      SELECT w.sbom_id, w.start_idx, json_agg(json_build_array(p.purl, pv.version) ORDER BY w.step DESC) AS path
-      FROM walk w JOIN package_versions pv ON pv.id = w.pv_id JOIN packages p ON p.id = pv.package_id
-      GROUP BY w.sbom_id, w.start_idx) x`.execute(db);
-  const rows = JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, Array<[string, string]>]>;
-  for (const [sbom, start, path] of rows)
-    out.set(
-      `${sbom}:${start}`,
-      path.map(([purl, v]) => withVersion(purl, v)),
-    );
+    SELECT coalesce(json_agg(json_build_array(s.id, s.uid, s.product_id, p.name, s.product_version, s.org_id)), '[]')::text AS t
+    FROM sboms s JOIN products p ON p.id = s.product_id WHERE s.id = ANY(${missing}::int4[])`.execute(db);
+  for (const [id, uid, productId, productName, productVersion, orgId] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<
+    [number, string, string, string, string, string]
+  >)
+    cache.set(id, { uid, productId, productName, productVersion, orgId });
+}
+
+/** Fills the package-version name cache for the ids it lacks (one statement). */
+async function loadPvNames(db: Kysely<DB>, cache: Map<number, string>, ids: Iterable<number>): Promise<void> {
+  const missing = new Set<number>();
+  for (const id of ids) if (!cache.has(id)) missing.add(id);
+  if (!missing.size) return;
+  const r = await sql<{ t: string }>`
+    SELECT coalesce(json_agg(json_build_array(pv.id, p.purl, pv.version)), '[]')::text AS t
+    FROM package_versions pv JOIN packages p ON p.id = pv.package_id WHERE pv.id = ANY(${[...missing]}::int4[])`.execute(db);
+  for (const [id, purl, version] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string, string]>)
+    cache.set(id, withVersion(purl, version));
+}
+
+/** Organization names, read fresh (they can change). */
+async function orgNames(db: Kysely<DB>, ids: Set<string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!ids.size) return out;
+  const rows = await db
+    .selectFrom('organizations')
+    .select(['id', 'name'])
+    .where('id', 'in', [...ids])
+    .execute();
+  for (const r of rows) out.set(r.id, r.name);
   return out;
 }
 
-/** Plain code-unit order: stable across engines and much cheaper than localeCompare on big results. */
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const byPlace = (a: AffectedRow, b: AffectedRow) =>
-  cmp(a.orgName, b.orgName) ||
-  cmp(a.productName, b.productName) ||
-  cmp(a.productVersion, b.productVersion) ||
-  cmp(a.component, b.component) ||
-  cmp(a.tag ?? '', b.tag ?? '');
+/**
+ * Every component entry of the given package versions, packed into one bytea (see unpackHits):
+ * one index-only scan of sbom_components_pv_idx, which includes each entry's ancestor chain.
+ */
+async function packedHits(db: Kysely<DB>, pvIds: number[], withChains: boolean): Promise<PackedHit[]> {
+  const r = withChains
+    ? await sql<{ b: Uint8Array | null }>`
+        SELECT string_agg(int4send(c.sbom_id) || int4send(c.idx) || int4send(c.depth) || int4send(c.pv_id)
+                          || int4send(length(c.path)) || c.path, ''::bytea) AS b
+        FROM sbom_components c WHERE c.pv_id = ANY(${pvIds}::int4[])`.execute(db)
+    : await sql<{ b: Uint8Array | null }>`
+        SELECT string_agg(int4send(c.sbom_id) || int4send(c.idx) || int4send(c.depth) || int4send(c.pv_id), ''::bytea) AS b
+        FROM sbom_components c WHERE c.pv_id = ANY(${pvIds}::int4[])`.execute(db);
+  const b = r.rows[0]?.b;
+  return b ? unpackHits(b, withChains) : [];
+}
+
+/** Code-unit order of distinct strings, as ranks. */
+function ranks(values: Iterable<string>): Map<string, number> {
+  const sorted = [...new Set(values)].sort();
+  return new Map(sorted.map((v, i) => [v, i]));
+}
+
+/**
+ * Sorts rows by organization, product, product version, component and tag names (code-unit
+ * order): each name is ranked once, and the ranks are combined into one number per row when they
+ * fit, so the sort compares numbers.
+ */
+export function sortByPlace(rows: AffectedRow[]): AffectedRow[] {
+  const n = rows.length;
+  if (n < 2) return rows;
+  const keys = [
+    ranks(rows.map((r) => r.orgName)),
+    ranks(rows.map((r) => r.productName)),
+    ranks(rows.map((r) => r.productVersion)),
+    ranks(rows.map((r) => r.component)),
+    ranks(rows.map((r) => r.tag ?? '')),
+  ];
+  const pick = (r: AffectedRow, k: number) => [r.orgName, r.productName, r.productVersion, r.component, r.tag ?? ''][k] as string;
+  let span = n;
+  for (const m of keys) span *= m.size;
+  if (span < 2 ** 52) {
+    const packed = new Float64Array(n);
+    rows.forEach((r, i) => {
+      let key = 0;
+      for (let k = 0; k < keys.length; k++) {
+        const m = keys[k] as Map<string, number>;
+        key = key * m.size + (m.get(pick(r, k)) as number);
+      }
+      packed[i] = key * n + i;
+    });
+    packed.sort();
+    return Array.from(packed, (v) => rows[v % n] as AffectedRow);
+  }
+  const tuple = rows.map((r) => keys.map((m, k) => m.get(pick(r, k)) as number));
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => {
+    const x = tuple[a] as number[];
+    const y = tuple[b] as number[];
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return (x[k] as number) - (y[k] as number);
+    return 0;
+  });
+  return order.map((i) => rows[i] as AffectedRow);
+}
 
 /**
  * Every SBOM that ships a version in range of any query: one row per SBOM and matching component
- * version, at its shallowest occurrence (direct beats transitive), with one path when asked.
+ * version, at its shallowest occurrence (direct beats transitive; then the first listed), with one
+ * path when asked.
  */
 export async function whoIsAffected(
   db: Kysely<DB>,
   queries: readonly AffectedQuery[],
   opts: { paths: boolean },
 ): Promise<AffectedRow[]> {
-  const rows: AffectedRow[] = [];
+  const caches = cachesFor(db);
+  // One snapshot for every statement. Bitmap scans are off for it: the planner otherwise tends to
+  // pick a bitmap heap scan for popular package versions, which visits one heap page per match,
+  // where the index-only scan reads the matches (ancestor chains included) from a few index pages.
+  const run = async <T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> =>
+    db.isTransaction
+      ? fn(db)
+      : db
+          .transaction()
+          .setIsolationLevel('repeatable read')
+          .execute(async (trx) => {
+            await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
+            return fn(trx);
+          });
+  return run((trx) => answer(trx, caches, queries, opts));
+}
+
+async function answer(
+  db: Kysely<DB>,
+  caches: AffectedCaches,
+  queries: readonly AffectedQuery[],
+  opts: { paths: boolean },
+): Promise<AffectedRow[]> {
+  const found: Array<{ q: AffectedQuery; ids: Map<number, string>; hits: PackedHit[] }> = [];
   for (const q of queries) {
     const ids = await matchingVersionIds(db, q);
     if (!ids.size) continue;
-    // The shallowest occurrence per SBOM and package version, with its place, as one JSON text.
-    const found = await sql<{ t: string }>`
-      SELECT coalesce(json_agg(json_build_array(h.sbom_id, h.idx, h.depth, h.pv_id, s.uid, s.product_version, s.product_id,
-                                                s.org_id, pr.name, o.name)), '[]')::text AS t
-      FROM (SELECT DISTINCT ON (c.sbom_id, c.pv_id) c.sbom_id, c.idx, c.depth, c.pv_id
-            FROM sbom_components c WHERE c.pv_id = ANY(${[...ids.keys()]}::int4[])
-            ORDER BY c.sbom_id, c.pv_id, c.depth, c.idx) h
-      JOIN sboms s ON s.id = h.sbom_id
-      JOIN products pr ON pr.id = s.product_id
-      JOIN organizations o ON o.id = s.org_id`.execute(db);
-    const hits = {
-      rows: (JSON.parse(found.rows[0]?.t ?? '[]') as Array<[number, number, number, number, ...string[]]>).map(
-        (x): Hit => ({
-          sbom_id: x[0],
-          idx: x[1],
-          depth: x[2],
-          pv_id: x[3],
-          uid: x[4] as string,
-          product_version: x[5] as string,
-          product_id: x[6] as string,
-          org_id: x[7] as string,
-          product_name: x[8] as string,
-          org_name: x[9] as string,
-        }),
-      ),
-    };
-    const paths = opts.paths ? await pathsFor(db, hits.rows) : null;
-    for (const h of hits.rows) {
-      const path = paths?.get(`${h.sbom_id}:${h.idx}`);
-      rows.push({
+    // The shallowest occurrence per SBOM and package version.
+    const best = new Map<string, PackedHit>();
+    for (const h of await packedHits(db, [...ids.keys()], opts.paths)) {
+      const key = `${h.sbomId}:${h.pvId}`;
+      const b = best.get(key);
+      if (!b || h.depth < b.depth || (h.depth === b.depth && h.idx < b.idx)) best.set(key, h);
+    }
+    found.push({ q, ids, hits: [...best.values()] });
+  }
+  await loadPlaces(db, caches.sbomPlaces, new Set(found.flatMap((f) => f.hits.map((h) => h.sbomId))));
+  if (opts.paths) {
+    const chainIds = new Set<number>();
+    for (const f of found) for (const h of f.hits) for (const id of h.chain ?? []) chainIds.add(id);
+    await loadPvNames(db, caches.pvNames, chainIds);
+  }
+  const orgIds = new Set<string>();
+  for (const f of found)
+    for (const h of f.hits) {
+      const place = caches.sbomPlaces.get(h.sbomId);
+      if (place) orgIds.add(place.orgId);
+    }
+  const names = await orgNames(db, orgIds);
+  const rows: AffectedRow[] = [];
+  for (const { q, ids, hits } of found)
+    for (const h of hits) {
+      const place = caches.sbomPlaces.get(h.sbomId);
+      if (!place) continue; // replaced after the component lookup
+      const component = ids.get(h.pvId) as string;
+      const row: AffectedRow = {
         tag: q.tag ?? null,
-        orgId: h.org_id,
-        orgName: h.org_name,
-        productId: h.product_id,
-        productName: h.product_name,
-        productVersion: h.product_version,
-        sbomId: h.uid,
-        component: ids.get(h.pv_id) as string,
+        orgId: place.orgId,
+        orgName: names.get(place.orgId) ?? '',
+        productId: place.productId,
+        productName: place.productName,
+        productVersion: place.productVersion,
+        sbomId: place.uid,
+        component,
         relation: h.depth === 1 ? 'direct' : 'transitive',
         depth: h.depth,
-        ...(paths ? { path: [`${h.product_name}@${h.product_version}`, ...(path ?? [])] } : {}),
-      });
+      };
+      if (opts.paths) {
+        const path = [`${place.productName}@${place.productVersion}`];
+        for (const id of h.chain ?? []) path.push(caches.pvNames.get(id) as string);
+        path.push(component);
+        row.path = path;
+      }
+      rows.push(row);
     }
-  }
-  return rows.sort(byPlace);
+  return sortByPlace(rows);
 }
 
 /** A stored affected product as a query: vers range, a purl with a version, or every version. */

@@ -5,6 +5,7 @@
 import type { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
+import { ancestorChains } from '../domain/sbom-paths.ts';
 import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
@@ -265,14 +266,19 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       })
       .returning(['id', 'uid'])
       .executeTakeFirstOrThrow();
+    const chains = ancestorChains(pv, s.parent, s.depth);
     for (let from = 0; from < s.components.length; from += CHUNK) {
       const to = Math.min(s.components.length, from + CHUNK);
       const idx = Array.from({ length: to - from }, (_, k) => from + k);
+      const base = chains.offset[from] as number;
+      const end = to < s.components.length ? (chains.offset[to] as number) : chains.bytes.length;
+      const offsets = Array.from(chains.offset.subarray(from, to), (o) => o - base);
+      // The chains travel as one bytea; each entry's is cut from it by offset and depth.
       await sql`
-        INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx)
-        SELECT ${row.id}::int4, u.i, u.pv, u.d, u.p
+        INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx, path)
+        SELECT ${row.id}::int4, u.i, u.pv, u.d, u.p, substring(${chains.bytes.subarray(base, end)}::bytea FROM u.o + 1 FOR (u.d - 1) * 4)
         FROM unnest(${idx}::int4[], ${Array.from(pv.subarray(from, to))}::int4[], ${Array.from(s.depth.subarray(from, to))}::int4[],
-                    ${Array.from(s.parent.subarray(from, to))}::int4[]) AS u(i, pv, d, p)`.execute(trx);
+                    ${Array.from(s.parent.subarray(from, to))}::int4[], ${offsets}::int4[]) AS u(i, pv, d, p, o)`.execute(trx);
     }
     await auditObject(
       ctx,
