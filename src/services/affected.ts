@@ -209,20 +209,7 @@ export async function whoIsAffected(
   opts: { paths: boolean },
 ): Promise<AffectedRow[]> {
   const caches = cachesFor(db);
-  // One snapshot for every statement. Bitmap scans are off for it: the planner otherwise tends to
-  // pick a bitmap heap scan for popular package versions, which visits one heap page per match,
-  // where the index-only scan reads the matches (ancestor chains included) from a few index pages.
-  const run = async <T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> =>
-    db.isTransaction
-      ? fn(db)
-      : db
-          .transaction()
-          .setIsolationLevel('repeatable read')
-          .execute(async (trx) => {
-            await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
-            return fn(trx);
-          });
-  return run((trx) => answer(trx, caches, queries, opts));
+  return answer(db, caches, queries, opts);
 }
 
 async function answer(

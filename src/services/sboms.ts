@@ -154,6 +154,21 @@ async function internComponents(
     if (!cache.pv.has(k)) missingPv.set(k, { pkg: c.pkg, type: c.type, version: c.version ?? '' });
   }
   if (missingPv.size) {
+    // Most pairs of an upload are known already: one read, both levels joined, finds them.
+    const keys = [...missingPv.keys()];
+    const known = await sql<{ t: string }>`
+      SELECT coalesce(json_agg(json_build_array(u.k, pv.id)), '[]')::text AS t
+      FROM unnest(${keys.map((k) => (missingPv.get(k) as { pkg: string }).pkg)}::text[],
+                  ${keys.map((k) => (missingPv.get(k) as { version: string }).version)}::text[]) WITH ORDINALITY AS u(purl, version, k)
+      JOIN packages p ON p.purl = u.purl
+      JOIN package_versions pv ON pv.package_id = p.id AND pv.version = u.version`.execute(trx);
+    for (const [k, id] of JSON.parse(known.rows[0]?.t ?? '[]') as Array<[number, number]>) {
+      const key = keys[k - 1] as string;
+      learned.pv.set(key, id);
+      missingPv.delete(key);
+    }
+  }
+  if (missingPv.size) {
     const pkgs = new Map<string, string>();
     for (const m of missingPv.values()) if (!cache.pkg.has(m.pkg)) pkgs.set(m.pkg, m.type);
     const purls = [...pkgs.keys()];
@@ -204,8 +219,9 @@ async function internComponents(
       for (const [id, p, v] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, string]>)
         learned.pv.set(pvKey(byId.get(p) as string, v), id);
     };
+    const before = learned.pv.size;
     await readVersions(true);
-    if (learned.pv.size < wanted.length) await readVersions(false);
+    if (learned.pv.size - before < wanted.length) await readVersions(false);
   }
   const out = new Int32Array(s.components.length);
   s.components.forEach((c, i) => {
