@@ -33,40 +33,66 @@ export function ancestorChains(pv: Int32Array, parent: Int32Array, depth: Int32A
   return { bytes, offset };
 }
 
-/** One match of a query: where it is and, when asked for, its ancestors' package-version ids. */
-export interface PackedHit {
-  sbomId: number;
-  idx: number;
-  depth: number;
-  pvId: number;
-  chain: Int32Array | null;
+/**
+ * A query's matches as columns: per match its SBOM id, component index, depth and package-version
+ * id; with chains, every match's ancestor chain (depth − 1 ids each, in match order) in one array.
+ */
+export interface HitColumns {
+  sbomId: Int32Array;
+  idx: Int32Array;
+  depth: Int32Array;
+  pvId: Int32Array;
+  /** Concatenated chains, or null when not asked for. */
+  chains: Int32Array | null;
+  /** Where match i's chain starts in chains. */
+  chainAt: Int32Array | null;
 }
 
 /**
- * Decodes the packed hits: per match, int32 big-endian sbom id, idx, depth, pv id, and (with
- * chains) the chain's byte length followed by the chain.
+ * Decodes PostgreSQL's binary form of a one-dimensional int4 array without nulls (array_send):
+ * ndim, has-nulls flag, element type, length, lower bound, then per element its byte length (4)
+ * and value, all big-endian. null (an aggregate over no rows) is the empty array.
  */
-export function unpackHits(b: Uint8Array, withChains: boolean): PackedHit[] {
+export function int4ArrayFromSend(b: Uint8Array | null | undefined): Int32Array {
+  if (!b || b.byteLength === 0) return new Int32Array(0);
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const out: PackedHit[] = [];
-  let at = 0;
-  while (at < b.byteLength) {
-    const sbomId = view.getInt32(at);
-    const idx = view.getInt32(at + 4);
-    const depth = view.getInt32(at + 8);
-    const pvId = view.getInt32(at + 12);
-    at += 16;
-    let chain: Int32Array | null = null;
-    if (withChains) {
-      const len = view.getInt32(at);
-      at += 4;
-      if (len % 4 !== 0 || at + len > b.byteLength) throw new Error('packed hits: a chain runs past the end');
-      chain = new Int32Array(len / 4);
-      for (let k = 0; k < chain.length; k++) chain[k] = view.getInt32(at + 4 * k);
-      at += len;
-    }
-    out.push({ sbomId, idx, depth, pvId, chain });
-  }
-  if (at !== b.byteLength) throw new Error('packed hits: trailing bytes');
+  const ndim = view.getInt32(0);
+  if (ndim === 0) return new Int32Array(0);
+  if (ndim !== 1 || view.getInt32(4) !== 0 || view.getUint32(8) !== 23)
+    throw new Error('not a one-dimensional int4 array without nulls');
+  const n = view.getInt32(12);
+  if (b.byteLength !== 20 + 8 * n) throw new Error('int4 array: wrong length');
+  const out = new Int32Array(n);
+  for (let i = 0, at = 20; i < n; i++, at += 8) out[i] = view.getInt32(at + 4);
   return out;
+}
+
+/** Reads concatenated int32 big-endian values (the chains, as string_agg of sbom_components.path gives them). */
+export function int32sFromBytes(b: Uint8Array | null | undefined): Int32Array {
+  if (!b || b.byteLength === 0) return new Int32Array(0);
+  if (b.byteLength % 4 !== 0) throw new Error('chains: a length that is not a multiple of 4');
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Int32Array(b.byteLength / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getInt32(4 * i);
+  return out;
+}
+
+/** The columns of a query's matches; with chains, checks that they add up to the depths. */
+export function hitColumns(
+  cols: { sbomId: Int32Array; idx: Int32Array; depth: Int32Array; pvId: Int32Array },
+  chains: Int32Array | null,
+): HitColumns {
+  const n = cols.sbomId.length;
+  if (cols.idx.length !== n || cols.depth.length !== n || cols.pvId.length !== n) throw new Error('hit columns differ in length');
+  let chainAt: Int32Array | null = null;
+  if (chains) {
+    chainAt = new Int32Array(n);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      chainAt[i] = at;
+      at += (cols.depth[i] as number) - 1;
+    }
+    if (at !== chains.length) throw new Error('chains do not add up to the depths');
+  }
+  return { ...cols, chains, chainAt };
 }

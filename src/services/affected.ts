@@ -6,7 +6,7 @@
 // Also: the job that tells a case's coordinator when a new SBOM matches an open case.
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
-import { type PackedHit, unpackHits } from '../domain/sbom-paths.ts';
+import { type HitColumns, hitColumns, int4ArrayFromSend, int32sFromBytes } from '../domain/sbom-paths.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
 import { type OsvEvent, parseVers, rangeMatcher, type VersionRange, VersionRangeError } from '../formats/vers.ts';
 import { queueMail } from '../mail/outbox.ts';
@@ -79,6 +79,8 @@ interface SbomPlace {
 interface AffectedCaches {
   sbomPlaces: Map<number, SbomPlace>;
   pvNames: Map<number, string>;
+  /** Every cached place's position in (product name, product version) order; null when places were added since. */
+  productOrder: Map<number, number> | null;
 }
 const SBOM_PLACES_LIMIT = 1_000_000;
 const PV_NAMES_LIMIT = 2_000_000;
@@ -86,19 +88,24 @@ const affectedCaches = new WeakMap<object, AffectedCaches>();
 function cachesFor(db: object): AffectedCaches {
   let c = affectedCaches.get(db);
   if (!c) {
-    c = { sbomPlaces: new Map(), pvNames: new Map() };
+    c = { sbomPlaces: new Map(), pvNames: new Map(), productOrder: null };
     affectedCaches.set(db, c);
   }
-  if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) c.sbomPlaces.clear();
+  if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) {
+    c.sbomPlaces.clear();
+    c.productOrder = null;
+  }
   if (c.pvNames.size > PV_NAMES_LIMIT) c.pvNames.clear();
   return c;
 }
 
 /** Fills the SBOM place cache for the ids it lacks (one statement); ids of SBOMs deleted meanwhile stay absent. */
-async function loadPlaces(db: Kysely<DB>, cache: Map<number, SbomPlace>, ids: Iterable<number>): Promise<void> {
+async function loadPlaces(db: Kysely<DB>, caches: AffectedCaches, ids: Iterable<number>): Promise<void> {
+  const cache = caches.sbomPlaces;
   const missing: number[] = [];
   for (const id of ids) if (!cache.has(id)) missing.push(id);
   if (!missing.length) return;
+  caches.productOrder = null;
   const r = await sql<{ t: string }>`
     SELECT coalesce(json_agg(json_build_array(s.id, s.uid, s.product_id, p.name, s.product_version, s.org_id)), '[]')::text AS t
     FROM sboms s JOIN products p ON p.id = s.product_id WHERE s.id = ANY(${missing}::int4[])`.execute(db);
@@ -134,68 +141,38 @@ async function orgNames(db: Kysely<DB>, ids: Set<string>): Promise<Map<string, s
 }
 
 /**
- * Every component entry of the given package versions, packed into one bytea (see unpackHits):
- * one index-only scan of sbom_components_pv_idx, which includes each entry's ancestor chain.
+ * Every component entry of the given package versions as columns: one index-only scan of
+ * sbom_components_pv_idx (which includes each entry's ancestor chain), aggregated into a few
+ * values (int4 arrays in binary form, the chains concatenated), so tens of thousands of matches
+ * cross from the database as four or five values instead of as many rows. All aggregates of one
+ * query see the rows in the same order.
  */
-async function packedHits(db: Kysely<DB>, pvIds: number[], withChains: boolean): Promise<PackedHit[]> {
-  const r = withChains
-    ? await sql<{ b: Uint8Array | null }>`
-        SELECT string_agg(int4send(c.sbom_id) || int4send(c.idx) || int4send(c.depth) || int4send(c.pv_id)
-                          || int4send(length(c.path)) || c.path, ''::bytea) AS b
-        FROM sbom_components c WHERE c.pv_id = ANY(${pvIds}::int4[])`.execute(db)
-    : await sql<{ b: Uint8Array | null }>`
-        SELECT string_agg(int4send(c.sbom_id) || int4send(c.idx) || int4send(c.depth) || int4send(c.pv_id), ''::bytea) AS b
-        FROM sbom_components c WHERE c.pv_id = ANY(${pvIds}::int4[])`.execute(db);
-  const b = r.rows[0]?.b;
-  return b ? unpackHits(b, withChains) : [];
+async function hitsOf(db: Kysely<DB>, pvIds: number[], withChains: boolean): Promise<HitColumns> {
+  type Packed = { s: Uint8Array | null; i: Uint8Array | null; d: Uint8Array | null; v: Uint8Array | null; c?: Uint8Array | null };
+  const r = await sql<Packed>`
+    SELECT array_send(array_agg(c.sbom_id)) AS s, array_send(array_agg(c.idx)) AS i,
+           array_send(array_agg(c.depth)) AS d, array_send(array_agg(c.pv_id)) AS v
+           ${withChains ? sql`, string_agg(c.path, ''::bytea) AS c` : sql``}
+    FROM sbom_components c WHERE c.pv_id = ANY(${pvIds}::int4[])`.execute(db);
+  const row = r.rows[0];
+  return hitColumns(
+    {
+      sbomId: int4ArrayFromSend(row?.s),
+      idx: int4ArrayFromSend(row?.i),
+      depth: int4ArrayFromSend(row?.d),
+      pvId: int4ArrayFromSend(row?.v),
+    },
+    withChains ? int32sFromBytes(row?.c) : null,
+  );
 }
+
+/** Plain code-unit order: stable across engines and much cheaper than localeCompare. */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Code-unit order of distinct strings, as ranks. */
 function ranks(values: Iterable<string>): Map<string, number> {
   const sorted = [...new Set(values)].sort();
   return new Map(sorted.map((v, i) => [v, i]));
-}
-
-/**
- * Sorts rows by organization, product, product version, component and tag names (code-unit
- * order): each name is ranked once, and the ranks are combined into one number per row when they
- * fit, so the sort compares numbers.
- */
-export function sortByPlace(rows: AffectedRow[]): AffectedRow[] {
-  const n = rows.length;
-  if (n < 2) return rows;
-  const keys = [
-    ranks(rows.map((r) => r.orgName)),
-    ranks(rows.map((r) => r.productName)),
-    ranks(rows.map((r) => r.productVersion)),
-    ranks(rows.map((r) => r.component)),
-    ranks(rows.map((r) => r.tag ?? '')),
-  ];
-  const pick = (r: AffectedRow, k: number) => [r.orgName, r.productName, r.productVersion, r.component, r.tag ?? ''][k] as string;
-  let span = n;
-  for (const m of keys) span *= m.size;
-  if (span < 2 ** 52) {
-    const packed = new Float64Array(n);
-    rows.forEach((r, i) => {
-      let key = 0;
-      for (let k = 0; k < keys.length; k++) {
-        const m = keys[k] as Map<string, number>;
-        key = key * m.size + (m.get(pick(r, k)) as number);
-      }
-      packed[i] = key * n + i;
-    });
-    packed.sort();
-    return Array.from(packed, (v) => rows[v % n] as AffectedRow);
-  }
-  const tuple = rows.map((r) => keys.map((m, k) => m.get(pick(r, k)) as number));
-  const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => {
-    const x = tuple[a] as number[];
-    const y = tuple[b] as number[];
-    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return (x[k] as number) - (y[k] as number);
-    return 0;
-  });
-  return order.map((i) => rows[i] as AffectedRow);
 }
 
 /**
@@ -218,38 +195,67 @@ async function answer(
   queries: readonly AffectedQuery[],
   opts: { paths: boolean },
 ): Promise<AffectedRow[]> {
-  const found: Array<{ q: AffectedQuery; ids: Map<number, string>; hits: PackedHit[] }> = [];
+  // Per query: its matches, and which of them is the shallowest occurrence per SBOM and package
+  // version (then the first listed).
+  const found: Array<{ q: AffectedQuery; ids: Map<number, string>; hits: HitColumns; keep: number[] }> = [];
+  const sbomIds = new Set<number>();
   for (const q of queries) {
     const ids = await matchingVersionIds(db, q);
     if (!ids.size) continue;
-    // The shallowest occurrence per SBOM and package version.
-    const best = new Map<string, PackedHit>();
-    for (const h of await packedHits(db, [...ids.keys()], opts.paths)) {
-      const key = `${h.sbomId}:${h.pvId}`;
-      const b = best.get(key);
-      if (!b || h.depth < b.depth || (h.depth === b.depth && h.idx < b.idx)) best.set(key, h);
+    const hits = await hitsOf(db, [...ids.keys()], opts.paths);
+    const slot = new Map<number, number>(); // sbom id × package-version position → kept match
+    const pvPos = new Map<number, number>([...ids.keys()].map((id, k) => [id, k]));
+    const keep: number[] = [];
+    for (let i = 0; i < hits.sbomId.length; i++) {
+      const key = (hits.sbomId[i] as number) * pvPos.size + (pvPos.get(hits.pvId[i] as number) as number);
+      const j = slot.get(key);
+      if (j === undefined) {
+        slot.set(key, keep.length);
+        keep.push(i);
+        sbomIds.add(hits.sbomId[i] as number);
+        continue;
+      }
+      const b = keep[j] as number;
+      const d = hits.depth[i] as number;
+      const bd = hits.depth[b] as number;
+      if (d < bd || (d === bd && (hits.idx[i] as number) < (hits.idx[b] as number))) keep[j] = i;
     }
-    found.push({ q, ids, hits: [...best.values()] });
+    found.push({ q, ids, hits, keep });
   }
-  await loadPlaces(db, caches.sbomPlaces, new Set(found.flatMap((f) => f.hits.map((h) => h.sbomId))));
+  await loadPlaces(db, caches, sbomIds);
   if (opts.paths) {
     const chainIds = new Set<number>();
-    for (const f of found) for (const h of f.hits) for (const id of h.chain ?? []) chainIds.add(id);
+    for (const f of found) {
+      const { chains, chainAt, depth } = f.hits;
+      for (const i of f.keep) {
+        const at = chainAt?.[i] as number;
+        for (let k = 0; k < (depth[i] as number) - 1; k++) chainIds.add(chains?.[at + k] as number);
+      }
+    }
     await loadPvNames(db, caches.pvNames, chainIds);
   }
+  // Place order (organization, product, product version) once per SBOM, then component and tag.
+  const places = new Map<number, SbomPlace>();
   const orgIds = new Set<string>();
-  for (const f of found)
-    for (const h of f.hits) {
-      const place = caches.sbomPlaces.get(h.sbomId);
-      if (place) orgIds.add(place.orgId);
-    }
+  for (const id of sbomIds) {
+    const place = caches.sbomPlaces.get(id);
+    if (!place) continue; // replaced after the component lookup
+    places.set(id, place);
+    orgIds.add(place.orgId);
+  }
   const names = await orgNames(db, orgIds);
+  const placeRank = rankPlaces(caches, places, names);
+  const componentRank = ranks(found.flatMap((f) => [...f.ids.values()]));
+  const tagRank = ranks(found.map((f) => f.q.tag ?? ''));
   const rows: AffectedRow[] = [];
-  for (const { q, ids, hits } of found)
-    for (const h of hits) {
-      const place = caches.sbomPlaces.get(h.sbomId);
-      if (!place) continue; // replaced after the component lookup
-      const component = ids.get(h.pvId) as string;
+  const order: number[] = [];
+  for (const { q, ids, hits, keep } of found) {
+    const tag = tagRank.get(q.tag ?? '') as number;
+    for (const i of keep) {
+      const place = places.get(hits.sbomId[i] as number);
+      if (!place) continue;
+      const depth = hits.depth[i] as number;
+      const component = ids.get(hits.pvId[i] as number) as string;
       const row: AffectedRow = {
         tag: q.tag ?? null,
         orgId: place.orgId,
@@ -259,18 +265,70 @@ async function answer(
         productVersion: place.productVersion,
         sbomId: place.uid,
         component,
-        relation: h.depth === 1 ? 'direct' : 'transitive',
-        depth: h.depth,
+        relation: depth === 1 ? 'direct' : 'transitive',
+        depth,
       };
       if (opts.paths) {
         const path = [`${place.productName}@${place.productVersion}`];
-        for (const id of h.chain ?? []) path.push(caches.pvNames.get(id) as string);
+        const at = hits.chainAt?.[i] as number;
+        for (let k = 0; k < depth - 1; k++) path.push(caches.pvNames.get(hits.chains?.[at + k] as number) as string);
         path.push(component);
         row.path = path;
       }
+      order.push(
+        ((placeRank.get(hits.sbomId[i] as number) as number) * componentRank.size + (componentRank.get(component) as number)) *
+          tagRank.size +
+          tag,
+      );
       rows.push(row);
     }
-  return sortByPlace(rows);
+  }
+  return sortByKeys(rows, order);
+}
+
+/** Positions of every cached place in (product name, product version) order, sorted again only after places were added. */
+function productOrder(caches: AffectedCaches): Map<number, number> {
+  if (caches.productOrder) return caches.productOrder;
+  const all = [...caches.sbomPlaces].map(([id, p]) => ({ id, name: p.productName, version: p.productVersion }));
+  all.sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version));
+  const order = new Map<number, number>();
+  let rank = 0;
+  all.forEach((x, i) => {
+    const prev = all[i - 1];
+    if (prev && (prev.name !== x.name || prev.version !== x.version)) rank = i;
+    order.set(x.id, rank);
+  });
+  caches.productOrder = order;
+  return order;
+}
+
+/**
+ * Ranks SBOM places by organization name, product name and product version (code-unit order);
+ * equal places share a rank. Organization names are this query's (read fresh).
+ */
+function rankPlaces(caches: AffectedCaches, places: Map<number, SbomPlace>, orgName: Map<string, string>): Map<number, number> {
+  const org = ranks([...orgName.values()]);
+  const product = productOrder(caches);
+  const span = caches.sbomPlaces.size;
+  const out = new Map<number, number>();
+  for (const [id, p] of places) out.set(id, (org.get(orgName.get(p.orgId) ?? '') ?? 0) * span + (product.get(id) as number));
+  return out;
+}
+
+/** Rows in the order of their keys (stable): one numeric sort when key × count fits a double. */
+function sortByKeys(rows: AffectedRow[], keys: number[]): AffectedRow[] {
+  const n = rows.length;
+  let max = 0;
+  for (const k of keys) if (k > max) max = k;
+  if ((max + 1) * n < 2 ** 52) {
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = (keys[i] as number) * n + i;
+    packed.sort();
+    return Array.from(packed, (v) => rows[v % n] as AffectedRow);
+  }
+  const idx = Array.from({ length: n }, (_, i) => i);
+  idx.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
+  return idx.map((i) => rows[i] as AffectedRow);
 }
 
 /** A stored affected product as a query: vers range, a purl with a version, or every version. */
