@@ -75,12 +75,17 @@ interface SbomPlace {
   productName: string;
   productVersion: string;
   orgId: string;
+  /** The organization's small number in this cache (AffectedCaches.orgIds). */
+  orgSlot: number;
 }
 interface AffectedCaches {
   sbomPlaces: Map<number, SbomPlace>;
   pvNames: Map<number, string>;
-  /** Every cached place's position in (product name, product version) order; null when places were added since. */
-  productOrder: Map<number, number> | null;
+  /** Organization ids by slot, and back. */
+  orgIds: string[];
+  orgSlots: Map<string, number>;
+  /** Per SBOM id, its place's position in (product name, product version) order; null when places were added since. */
+  productOrder: Int32Array | null;
 }
 const SBOM_PLACES_LIMIT = 1_000_000;
 const PV_NAMES_LIMIT = 2_000_000;
@@ -88,11 +93,13 @@ const affectedCaches = new WeakMap<object, AffectedCaches>();
 function cachesFor(db: object): AffectedCaches {
   let c = affectedCaches.get(db);
   if (!c) {
-    c = { sbomPlaces: new Map(), pvNames: new Map(), productOrder: null };
+    c = { sbomPlaces: new Map(), pvNames: new Map(), orgIds: [], orgSlots: new Map(), productOrder: null };
     affectedCaches.set(db, c);
   }
   if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) {
     c.sbomPlaces.clear();
+    c.orgIds = [];
+    c.orgSlots.clear();
     c.productOrder = null;
   }
   if (c.pvNames.size > PV_NAMES_LIMIT) c.pvNames.clear();
@@ -112,7 +119,17 @@ async function loadPlaces(db: Kysely<DB>, caches: AffectedCaches, ids: Iterable<
   for (const [id, uid, productId, productName, productVersion, orgId] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<
     [number, string, string, string, string, string]
   >)
-    cache.set(id, { uid, productId, productName, productVersion, orgId });
+    cache.set(id, { uid, productId, productName, productVersion, orgId, orgSlot: orgSlot(caches, orgId) });
+}
+
+function orgSlot(caches: AffectedCaches, orgId: string): number {
+  let slot = caches.orgSlots.get(orgId);
+  if (slot === undefined) {
+    slot = caches.orgIds.length;
+    caches.orgIds.push(orgId);
+    caches.orgSlots.set(orgId, slot);
+  }
+  return slot;
 }
 
 /** Fills the package-version name cache for the ids it lacks (one statement). */
@@ -203,24 +220,7 @@ async function answer(
     const ids = await matchingVersionIds(db, q);
     if (!ids.size) continue;
     const hits = await hitsOf(db, [...ids.keys()], opts.paths);
-    const slot = new Map<number, number>(); // sbom id × package-version position → kept match
-    const pvPos = new Map<number, number>([...ids.keys()].map((id, k) => [id, k]));
-    const keep: number[] = [];
-    for (let i = 0; i < hits.sbomId.length; i++) {
-      const key = (hits.sbomId[i] as number) * pvPos.size + (pvPos.get(hits.pvId[i] as number) as number);
-      const j = slot.get(key);
-      if (j === undefined) {
-        slot.set(key, keep.length);
-        keep.push(i);
-        sbomIds.add(hits.sbomId[i] as number);
-        continue;
-      }
-      const b = keep[j] as number;
-      const d = hits.depth[i] as number;
-      const bd = hits.depth[b] as number;
-      if (d < bd || (d === bd && (hits.idx[i] as number) < (hits.idx[b] as number))) keep[j] = i;
-    }
-    found.push({ q, ids, hits, keep });
+    found.push({ q, ids, hits, keep: shallowest(hits, sbomIds) });
   }
   await loadPlaces(db, caches, sbomIds);
   if (opts.paths) {
@@ -234,28 +234,37 @@ async function answer(
     }
     await loadPvNames(db, caches.pvNames, chainIds);
   }
-  // Place order (organization, product, product version) once per SBOM, then component and tag.
-  const places = new Map<number, SbomPlace>();
-  const orgIds = new Set<string>();
+  // Organization names, fresh, for the organizations in the results; ranked with the product order.
+  const usedSlots = new Uint8Array(caches.orgIds.length);
   for (const id of sbomIds) {
     const place = caches.sbomPlaces.get(id);
-    if (!place) continue; // replaced after the component lookup
-    places.set(id, place);
-    orgIds.add(place.orgId);
+    if (place) usedSlots[place.orgSlot] = 1;
   }
+  const orgIds = new Set<string>();
+  usedSlots.forEach((used, slot) => {
+    if (used) orgIds.add(caches.orgIds[slot] as string);
+  });
   const names = await orgNames(db, orgIds);
-  const placeRank = rankPlaces(caches, places, names);
+  const nameRank = ranks(names.values());
+  const orgRank = new Float64Array(caches.orgIds.length);
+  usedSlots.forEach((used, slot) => {
+    if (used) orgRank[slot] = nameRank.get(names.get(caches.orgIds[slot] as string) ?? '') ?? 0;
+  });
+  const product = productOrder(caches);
+  const span = caches.sbomPlaces.size + 1;
   const componentRank = ranks(found.flatMap((f) => [...f.ids.values()]));
   const tagRank = ranks(found.map((f) => f.q.tag ?? ''));
   const rows: AffectedRow[] = [];
   const order: number[] = [];
   for (const { q, ids, hits, keep } of found) {
     const tag = tagRank.get(q.tag ?? '') as number;
+    const componentOf = new Map([...ids].map(([id, c]) => [id, { name: c, rank: componentRank.get(c) as number }]));
     for (const i of keep) {
-      const place = places.get(hits.sbomId[i] as number);
-      if (!place) continue;
+      const sbomId = hits.sbomId[i] as number;
+      const place = caches.sbomPlaces.get(sbomId);
+      if (!place) continue; // replaced after the component lookup
       const depth = hits.depth[i] as number;
-      const component = ids.get(hits.pvId[i] as number) as string;
+      const component = componentOf.get(hits.pvId[i] as number) as { name: string; rank: number };
       const row: AffectedRow = {
         tag: q.tag ?? null,
         orgId: place.orgId,
@@ -264,7 +273,7 @@ async function answer(
         productName: place.productName,
         productVersion: place.productVersion,
         sbomId: place.uid,
-        component,
+        component: component.name,
         relation: depth === 1 ? 'direct' : 'transitive',
         depth,
       };
@@ -272,47 +281,70 @@ async function answer(
         const path = [`${place.productName}@${place.productVersion}`];
         const at = hits.chainAt?.[i] as number;
         for (let k = 0; k < depth - 1; k++) path.push(caches.pvNames.get(hits.chains?.[at + k] as number) as string);
-        path.push(component);
+        path.push(component.name);
         row.path = path;
       }
-      order.push(
-        ((placeRank.get(hits.sbomId[i] as number) as number) * componentRank.size + (componentRank.get(component) as number)) *
-          tagRank.size +
-          tag,
-      );
+      const placeKey = (orgRank[place.orgSlot] as number) * span + (product[sbomId] as number);
+      order.push((placeKey * componentRank.size + component.rank) * tagRank.size + tag);
       rows.push(row);
     }
   }
   return sortByKeys(rows, order);
 }
 
-/** Positions of every cached place in (product name, product version) order, sorted again only after places were added. */
-function productOrder(caches: AffectedCaches): Map<number, number> {
+/**
+ * The matches to keep: per SBOM and package version, the shallowest occurrence (then the lowest
+ * index). Adds the SBOM ids kept to `sbomIds`.
+ */
+function shallowest(hits: HitColumns, sbomIds: Set<number>): number[] {
+  const n = hits.sbomId.length;
+  let maxSbom = 0;
+  for (let i = 0; i < n; i++) if ((hits.sbomId[i] as number) > maxSbom) maxSbom = hits.sbomId[i] as number;
+  // Per package version, kept match + 1 by SBOM id (0: none yet).
+  const slots = new Map<number, Int32Array>();
+  const keep: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const pv = hits.pvId[i] as number;
+    const sbom = hits.sbomId[i] as number;
+    let slot = slots.get(pv);
+    if (!slot) {
+      slot = new Int32Array(maxSbom + 1);
+      slots.set(pv, slot);
+    }
+    const j = (slot[sbom] as number) - 1;
+    if (j < 0) {
+      slot[sbom] = keep.length + 1;
+      keep.push(i);
+      sbomIds.add(sbom);
+      continue;
+    }
+    const b = keep[j] as number;
+    const d = hits.depth[i] as number;
+    const bd = hits.depth[b] as number;
+    if (d < bd || (d === bd && (hits.idx[i] as number) < (hits.idx[b] as number))) keep[j] = i;
+  }
+  return keep;
+}
+
+/** Per SBOM id, its place's position in (product name, product version) order; sorted again only after places were added. */
+function productOrder(caches: AffectedCaches): Int32Array {
   if (caches.productOrder) return caches.productOrder;
-  const all = [...caches.sbomPlaces].map(([id, p]) => ({ id, name: p.productName, version: p.productVersion }));
+  let maxId = 0;
+  const all: Array<{ id: number; name: string; version: string }> = [];
+  for (const [id, p] of caches.sbomPlaces) {
+    all.push({ id, name: p.productName, version: p.productVersion });
+    if (id > maxId) maxId = id;
+  }
   all.sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version));
-  const order = new Map<number, number>();
+  const order = new Int32Array(maxId + 1);
   let rank = 0;
   all.forEach((x, i) => {
     const prev = all[i - 1];
     if (prev && (prev.name !== x.name || prev.version !== x.version)) rank = i;
-    order.set(x.id, rank);
+    order[x.id] = rank;
   });
   caches.productOrder = order;
   return order;
-}
-
-/**
- * Ranks SBOM places by organization name, product name and product version (code-unit order);
- * equal places share a rank. Organization names are this query's (read fresh).
- */
-function rankPlaces(caches: AffectedCaches, places: Map<number, SbomPlace>, orgName: Map<string, string>): Map<number, number> {
-  const org = ranks([...orgName.values()]);
-  const product = productOrder(caches);
-  const span = caches.sbomPlaces.size;
-  const out = new Map<number, number>();
-  for (const [id, p] of places) out.set(id, (org.get(orgName.get(p.orgId) ?? '') ?? 0) * span + (product.get(id) as number));
-  return out;
 }
 
 /** Rows in the order of their keys (stable): one numeric sort when key × count fits a double. */
