@@ -371,4 +371,30 @@ describe('who is affected', () => {
       .map((r) => `${r.productVersion} ${r.component} ${r.relation}`);
     expect(lodash).toEqual(['2.0 pkg:npm/lodash@4.17.4 direct', '3.0 pkg:npm/lodash@4.17.20 direct']);
   });
+
+  it('a version range stored as OSV events matches like the vers form', async () => {
+    const r = await coord.request({
+      method: 'POST',
+      url: `/api/v1/cases/${ids.caseId}/vulnerabilities`,
+      payload: {
+        title: 'Lodash again, as OSV events',
+        products: [
+          { productName: 'lodash (osv)', purl: 'pkg:npm/lodash', versionRange: '[{"introduced":"4.17.5"},{"fixed":"4.17.21"}]' },
+          { productName: 'lodash (bad)', purl: 'pkg:npm/lodash', versionRange: '[{"fixed":1}]' },
+        ],
+      },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    const vulnId = (r.json() as { id: string }).id;
+    const a = await coord.request({ method: 'GET', url: `/api/v1/cases/${ids.caseId}/affected` });
+    const body = a.json() as {
+      results: Array<{ vulnerabilityId: string | null; component: string; productVersion: string }>;
+      skipped: Array<{ vulnerabilityId: string; reason: string }>;
+    };
+    const mine = body.results.filter((x) => x.vulnerabilityId === vulnId).map((x) => `${x.productVersion} ${x.component}`);
+    expect(mine).toEqual(['3.0 pkg:npm/lodash@4.17.20']);
+    expect(body.skipped.filter((x) => x.vulnerabilityId === vulnId).map((x) => x.reason)).toEqual([
+      expect.stringMatching(/not a JSON array of OSV events/),
+    ]);
+  });
 });

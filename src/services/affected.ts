@@ -8,7 +8,7 @@ import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
 import { type HitColumns, hitColumns, int4ArrayFromSend, int32sFromBytes } from '../domain/sbom-paths.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
-import { type OsvEvent, parseVers, rangeMatcher, type VersionRange, VersionRangeError } from '../formats/vers.ts';
+import { type OsvEvent, OsvEventSchema, parseVers, rangeMatcher, type VersionRange, VersionRangeError } from '../formats/vers.ts';
 import { queueMail } from '../mail/outbox.ts';
 import { escalationToCoordinator } from '../mail/templates.ts';
 import { problems } from '../problem.ts';
@@ -363,18 +363,27 @@ function sortByKeys(rows: AffectedRow[], keys: number[]): AffectedRow[] {
   return idx.map((i) => rows[i] as AffectedRow);
 }
 
-/** A stored affected product as a query: vers range, a purl with a version, or every version. */
+/**
+ * A stored affected product as a query: a vers range, a JSON array of OSV events (as the case's
+ * version range may hold, see src/formats/version-ranges.ts), a purl with a version, or every version.
+ */
 export function queryOf(purl: string, versionRange: string | null, tag?: string): AffectedQuery {
   const n = normalizePurl(purl);
-  const range: VersionRange = versionRange?.trim().toLowerCase().startsWith('vers:')
-    ? { kind: 'vers', vers: parseVers(versionRange.trim()) }
-    : n.version
-      ? { kind: 'exact', version: n.version }
-      : versionRange?.trim()
-        ? (() => {
-            throw new VersionRangeError(`"${versionRange}" is not a vers range (vers:<type>/<constraints>)`);
-          })()
-        : { kind: 'all' };
+  const text = versionRange?.trim() ?? '';
+  let range: VersionRange;
+  if (text.toLowerCase().startsWith('vers:')) range = { kind: 'vers', vers: parseVers(text) };
+  else if (text.startsWith('[')) {
+    let events: OsvEvent[];
+    try {
+      events = OsvEventSchema.array().min(1).parse(JSON.parse(text));
+    } catch {
+      throw new VersionRangeError(`"${text.slice(0, 200)}" is not a JSON array of OSV events`);
+    }
+    range = { kind: 'osv', events };
+    rangeMatcher(n.type, range);
+  } else if (n.version) range = { kind: 'exact', version: n.version };
+  else if (text) throw new VersionRangeError(`"${versionRange}" is not a vers range (vers:<type>/<constraints>)`);
+  else range = { kind: 'all' };
   return { purl: n.pkg, range, ...(tag ? { tag } : {}) };
 }
 
