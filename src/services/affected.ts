@@ -78,8 +78,34 @@ interface SbomPlace {
   /** The organization's small number in this cache (AffectedCaches.orgIds). */
   orgSlot: number;
 }
+/** SBOM places by SBOM id: an array (ids are small serial integers), read once per result row. */
+class PlaceTable {
+  private byId: Array<SbomPlace | undefined> = [];
+  size = 0;
+  get(id: number): SbomPlace | undefined {
+    return this.byId[id];
+  }
+  has(id: number): boolean {
+    return this.byId[id] !== undefined;
+  }
+  set(id: number, p: SbomPlace): void {
+    if (this.byId[id] === undefined) this.size++;
+    this.byId[id] = p;
+  }
+  clear(): void {
+    this.byId = [];
+    this.size = 0;
+  }
+  *entries(): IterableIterator<[number, SbomPlace]> {
+    for (let id = 0; id < this.byId.length; id++) {
+      const p = this.byId[id];
+      if (p) yield [id, p];
+    }
+  }
+}
+
 interface AffectedCaches {
-  sbomPlaces: Map<number, SbomPlace>;
+  sbomPlaces: PlaceTable;
   pvNames: Map<number, string>;
   /** Organization ids by slot, and back. */
   orgIds: string[];
@@ -93,7 +119,7 @@ const affectedCaches = new WeakMap<object, AffectedCaches>();
 function cachesFor(db: object): AffectedCaches {
   let c = affectedCaches.get(db);
   if (!c) {
-    c = { sbomPlaces: new Map(), pvNames: new Map(), orgIds: [], orgSlots: new Map(), productOrder: null };
+    c = { sbomPlaces: new PlaceTable(), pvNames: new Map(), orgIds: [], orgSlots: new Map(), productOrder: null };
     affectedCaches.set(db, c);
   }
   if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) {
@@ -247,8 +273,11 @@ async function answer(
   const names = await orgNames(db, orgIds);
   const nameRank = ranks(names.values());
   const orgRank = new Float64Array(caches.orgIds.length);
+  const orgNameOf: string[] = new Array(caches.orgIds.length).fill('');
   usedSlots.forEach((used, slot) => {
-    if (used) orgRank[slot] = nameRank.get(names.get(caches.orgIds[slot] as string) ?? '') ?? 0;
+    if (!used) return;
+    orgNameOf[slot] = names.get(caches.orgIds[slot] as string) ?? '';
+    orgRank[slot] = nameRank.get(orgNameOf[slot] as string) ?? 0;
   });
   const product = productOrder(caches);
   const span = caches.sbomPlaces.size + 1;
@@ -268,7 +297,7 @@ async function answer(
       const row: AffectedRow = {
         tag: q.tag ?? null,
         orgId: place.orgId,
-        orgName: names.get(place.orgId) ?? '',
+        orgName: orgNameOf[place.orgSlot] as string,
         productId: place.productId,
         productName: place.productName,
         productVersion: place.productVersion,
@@ -331,7 +360,7 @@ function productOrder(caches: AffectedCaches): Int32Array {
   if (caches.productOrder) return caches.productOrder;
   let maxId = 0;
   const all: Array<{ id: number; name: string; version: string }> = [];
-  for (const [id, p] of caches.sbomPlaces) {
+  for (const [id, p] of caches.sbomPlaces.entries()) {
     all.push({ id, name: p.productName, version: p.productVersion });
     if (id > maxId) maxId = id;
   }
