@@ -3,7 +3,9 @@
 // 1,000-component SBOM. See bench/sbom-lib.ts.
 //
 //   node --import tsx bench/affected.ts [--tier small|medium] [--engine pglite|postgres]
-//        [--advisories N] [--naive N] [--ingests N]
+//        [--advisories N] [--naive N] [--ingests N] [--keep NAME]
+//   --keep NAME (with --engine postgres): keep the portfolio in database village_bench_keep_NAME and
+//   reuse it when it holds the same tier and generator version (see bench/sbom-lib.ts).
 import { runSbomBench } from './sbom-lib.ts';
 
 await runSbomBench('affected');

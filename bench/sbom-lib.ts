@@ -11,6 +11,7 @@
 // dependency depth up to 15, ecosystems mixed.
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AppContext, RequestMeta } from '../src/context.ts';
@@ -24,7 +25,20 @@ import { openInstanceKeys } from '../src/services/instance-keys.ts';
 import { ingestSbom } from '../src/services/sboms.ts';
 import type { Database, Engine } from '../src/store/database.ts';
 import type { DB } from '../src/store/schema.ts';
-import { emit, fmt, intOption, machine, now, openScratch, out, quantile, round, scratchDatabase } from './lib.ts';
+import {
+  emit,
+  fmt,
+  intOption,
+  machine,
+  now,
+  openScratch,
+  out,
+  quantile,
+  round,
+  type ScratchDatabase,
+  scratchDatabase,
+  tempDir,
+} from './lib.ts';
 
 export interface Tier {
   name: 'small' | 'medium';
@@ -39,6 +53,8 @@ export const TIERS: Record<Tier['name'], Tier> = {
   small: { name: 'small', orgs: 100, products: 1_000, sboms: 3_000, packages: 20_000, medianSize: 200, maxSize: 20_000 },
   medium: { name: 'medium', orgs: 200, products: 10_000, sboms: 30_000, packages: 100_000, medianSize: 600, maxSize: 100_000 },
 };
+/** Bump when the generator or loader changes what a tier holds: kept portfolios of another version are rebuilt. */
+export const GENERATOR_VERSION = 2;
 const SIGMA = 1.01; // log-normal spread: mean = median × e^(σ²/2) ≈ 1.67 × median
 const MAX_DEPTH = 15;
 
@@ -245,16 +261,28 @@ export async function loadTier(
   const perProduct = Math.ceil(t.sboms / t.products);
   let entries = 0;
   let sbomId = 0;
-  let batch: { s: number[]; i: number[]; pv: number[]; d: number[]; p: number[] } = { s: [], i: [], pv: [], d: [], p: [] };
+  type Batch = {
+    s: number[];
+    i: number[];
+    pv: number[];
+    d: number[];
+    p: number[];
+    off: number[];
+    paths: Buffer[];
+    bytes: number;
+  };
+  const empty = (): Batch => ({ s: [], i: [], pv: [], d: [], p: [], off: [], paths: [], bytes: 0 });
+  let batch = empty();
   let inflight: Promise<unknown> | undefined;
   const flush = async () => {
     const b = batch;
-    batch = { s: [], i: [], pv: [], d: [], p: [] };
+    batch = empty();
     await inflight;
-    inflight = sql`INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx)
-                   SELECT * FROM unnest(${b.s}::int4[], ${b.i}::int4[], ${b.pv}::int4[], ${b.d}::int4[], ${b.p}::int4[])`.execute(
-      db,
-    );
+    const all = Buffer.concat(b.paths);
+    inflight = sql`INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx, path)
+                   SELECT u.s, u.i, u.pv, u.d, u.p, substring(${all}::bytea FROM u.o + 1 FOR (u.d - 1) * 4)
+                   FROM unnest(${b.s}::int4[], ${b.i}::int4[], ${b.pv}::int4[], ${b.d}::int4[], ${b.p}::int4[], ${b.off}::int4[])
+                     AS u(s, i, pv, d, p, o)`.execute(db);
   };
   const sbomRows: Array<Record<string, unknown>> = [];
   const flushSboms = async () => {
@@ -274,7 +302,20 @@ export async function loadTier(
     const s = makeSbom(u, sizeOf(t));
     sbomId++;
     const edges = Buffer.alloc(s.pkg.length * 8);
+    const pvOf = (i: number) => (u.pvBase[s.pkg[i] as number] as number) + (s.ver[i] as number);
+    const chains: Buffer[] = [];
     for (let i = 0; i < s.pkg.length; i++) {
+      const parent = s.parent[i] as number;
+      let chain = Buffer.alloc(0);
+      if (parent >= 0) {
+        chain = Buffer.alloc((chains[parent] as Buffer).length + 4);
+        (chains[parent] as Buffer).copy(chain);
+        chain.writeInt32BE(pvOf(parent), chain.length - 4);
+      }
+      chains.push(chain);
+      batch.off.push(batch.bytes);
+      batch.paths.push(chain);
+      batch.bytes += chain.length;
       batch.s.push(sbomId);
       batch.i.push(i);
       batch.pv.push((u.pvBase[s.pkg[i] as number] as number) + (s.ver[i] as number));
@@ -313,7 +354,7 @@ export async function loadTier(
   await sql`SELECT setval('sboms_id_seq', (SELECT max(id) FROM sboms))`.execute(db);
   const ti = now();
   await sql`ALTER TABLE sbom_components ADD PRIMARY KEY (sbom_id, idx)`.execute(db);
-  await sql`CREATE INDEX sbom_components_pv_idx ON sbom_components (pv_id) INCLUDE (sbom_id, idx, depth)`.execute(db);
+  await sql`CREATE INDEX sbom_components_pv_idx ON sbom_components (pv_id) INCLUDE (sbom_id, idx, depth, path)`.execute(db);
   await sql`VACUUM ANALYZE`.execute(db);
   log(`  index and VACUUM ANALYZE: ${fmt((now() - ti) / 1000, 1)} s`);
   return { entries, ms: now() - t0 };
@@ -422,6 +463,9 @@ export async function runSbomBench(kind: 'affected' | 'ingest'): Promise<void> {
   const advisories = intOption('advisories', kind === 'affected' ? 500 : 100);
   const naiveCount = intOption('naive', tier.name === 'small' ? 40 : 10);
   const ingests = intOption('ingests', kind === 'ingest' ? 100 : 30);
+  const keep = args.includes('--keep') ? args[args.indexOf('--keep') + 1] : undefined;
+  if (keep !== undefined && !/^[a-z0-9_]{1,30}$/.test(keep)) throw new Error('--keep needs a name of a-z, 0-9 and _');
+  if (keep !== undefined && onlyEngine !== 'postgres') throw new Error('--keep needs --engine postgres');
   const m = machine();
   out(
     `SBOM ${kind} benchmark, tier ${tier.name}: ${fmt(tier.orgs)} organizations, ${fmt(tier.products)} products, ` +
@@ -429,7 +473,7 @@ export async function runSbomBench(kind: 'affected' | 'ingest'): Promise<void> {
   );
   const list: Engine[] = onlyEngine ? [onlyEngine] : process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
   const results: Record<string, SbomBenchResult> = {};
-  for (const engine of list) results[engine] = await runOn(engine, tier, { advisories, naiveCount, ingests });
+  for (const engine of list) results[engine] = await runOn(engine, tier, { advisories, naiveCount, ingests, keep });
   const primary = results[list[list.length - 1] as string] as SbomBenchResult;
   emit({
     bench: kind,
@@ -444,7 +488,7 @@ export async function runSbomBench(kind: 'affected' | 'ingest'): Promise<void> {
 async function runOn(
   engine: Engine,
   tier: Tier,
-  o: { advisories: number; naiveCount: number; ingests: number },
+  o: { advisories: number; naiveCount: number; ingests: number; keep: string | undefined },
 ): Promise<SbomBenchResult> {
   out(`\n== ${engine}`);
   state = 0x2545f491; // the same portfolio on every engine
@@ -452,15 +496,28 @@ async function runOn(
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
-  const scratch = await scratchDatabase(engine, 'sbom');
+  const scratch = o.keep ? await keptDatabase(o.keep) : await scratchDatabase(engine, 'sbom');
   const database: Database = await openScratch(scratch);
+  const runTag = randomUUID().slice(0, 8);
   try {
     const u = makeUniverse(tier.packages);
-    const load = await loadTier(database.db, tier, u, out);
-    out(
-      `  loaded ${fmt(load.entries)} component entries in ${fmt(load.ms / 1000, 1)} s ` +
-        `(${fmt(load.entries / (load.ms / 1000))} entries/s)`,
-    );
+    const kept = o.keep ? await keptPortfolio(database.db, tier) : undefined;
+    let load: { entries: number; ms: number };
+    if (kept) {
+      load = { entries: kept.entries, ms: kept.load_ms };
+      state = kept.rand_state; // as if loadTier had just run
+      out(
+        `  reusing the kept portfolio "${o.keep}" (${fmt(kept.entries)} component entries, built in ${fmt(kept.load_ms / 1000, 1)} s)`,
+      );
+    } else {
+      if (o.keep) await resetPortfolio(database.db);
+      load = await loadTier(database.db, tier, u, out);
+      out(
+        `  loaded ${fmt(load.entries)} component entries in ${fmt(load.ms / 1000, 1)} s ` +
+          `(${fmt(load.entries / (load.ms / 1000))} entries/s)`,
+      );
+      if (o.keep) await markPortfolio(database.db, tier, load);
+    }
 
     // -- who is affected, without and with paths
     const qs = makeAdvisories(u, o.advisories);
@@ -533,7 +590,7 @@ async function runOn(
     for (const [i, doc] of docs.entries()) {
       const product = await database.db
         .insertInto('products')
-        .values({ org_id: org.id, name: `ingest-${i}`, created_at: new Date() })
+        .values({ org_id: org.id, name: `ingest-${runTag}-${i}`, created_at: new Date() })
         .returning('id')
         .executeTakeFirstOrThrow();
       const t0 = now();
@@ -561,7 +618,7 @@ async function runOn(
     out(
       `  ingest of ${o.ingests} SBOMs of 1,000 components (${fmt((docs[0]?.length ?? 0) / 1024)} KiB of CycloneDX JSON each), mean:`,
     );
-    out(`    streaming parse ${fmt(mean(parseNoSchemaMs), 1)} ms (+ CycloneDX schema validation: ${fmt(mean(parseMs), 1)} ms)`);
+    out(`    parse ${fmt(mean(parseNoSchemaMs), 1)} ms without schema validation, ${fmt(mean(parseMs), 1)} ms with it`);
     out(
       `    database transaction (intern, replace, insert, audit, job) ${fmt(mean(dbMs), 1)} ms, p99 ${fmt(quantile(dbMs.slice(skip), 0.99), 1)} ms`,
     );
@@ -606,7 +663,69 @@ async function runOn(
     return r;
   } finally {
     clearInterval(sampler);
+    if (o.keep) await forgetIngests(database.db).catch((e) => out(`  could not clean up the ingests: ${e}`));
     await database.close();
-    await scratch.drop();
+    if (!o.keep) await scratch.drop();
   }
+}
+
+// --- kept portfolios (--keep NAME, PostgreSQL only) ------------------------------------------------------------
+
+/** The database `village_bench_keep_NAME` on the server named by DATABASE_URL, created when missing; never dropped here. */
+async function keptDatabase(name: string): Promise<ScratchDatabase> {
+  const admin = process.env.DATABASE_URL;
+  if (!admin) throw new Error('--keep needs DATABASE_URL');
+  const db = `village_bench_keep_${name}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
+    if (!r.rowCount) await c.query(`CREATE DATABASE ${db}`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(admin);
+  u.pathname = `/${db}`;
+  const tmp = tempDir('sbom-keep');
+  return { engine: 'postgres', url: u.toString(), dataDir: tmp.dir, drop: async () => tmp.remove() };
+}
+
+interface KeptPortfolio {
+  entries: number;
+  load_ms: number;
+  rand_state: number;
+}
+
+/** The kept portfolio's marker, if it holds this tier built by this generator version. */
+async function keptPortfolio(db: Kysely<DB>, t: Tier): Promise<KeptPortfolio | undefined> {
+  await sql`CREATE TABLE IF NOT EXISTS bench_portfolio (tier text NOT NULL, generator integer NOT NULL,
+            entries bigint NOT NULL, load_ms double precision NOT NULL, rand_state bigint NOT NULL)`.execute(db);
+  const r = await sql<KeptPortfolio & { tier: string; generator: number }>`SELECT * FROM bench_portfolio`.execute(db);
+  const m = r.rows[0];
+  if (!m) return undefined;
+  if (m.tier !== t.name || Number(m.generator) !== GENERATOR_VERSION) {
+    out(`  the kept portfolio holds tier ${m.tier}, generator ${m.generator}: rebuilding it`);
+    return undefined;
+  }
+  return { entries: Number(m.entries), load_ms: Number(m.load_ms), rand_state: Number(m.rand_state) };
+}
+
+/** Empties what loadTier fills, so a kept database can be rebuilt for another tier or generator. */
+async function resetPortfolio(db: Kysely<DB>): Promise<void> {
+  await sql`DELETE FROM bench_portfolio`.execute(db);
+  await sql`TRUNCATE sbom_components, sboms, package_versions, packages, products CASCADE`.execute(db);
+  await sql`DELETE FROM organizations WHERE slug LIKE 'bench-%'`.execute(db);
+}
+
+async function markPortfolio(db: Kysely<DB>, t: Tier, load: { entries: number; ms: number }): Promise<void> {
+  await sql`INSERT INTO bench_portfolio (tier, generator, entries, load_ms, rand_state)
+            VALUES (${t.name}, ${GENERATOR_VERSION}, ${load.entries}, ${load.ms}, ${state})`.execute(db);
+}
+
+/** Removes this run's ingested products and SBOMs from a kept portfolio, so the next run sees the same data. */
+async function forgetIngests(db: Kysely<DB>): Promise<void> {
+  await sql`DELETE FROM sbom_components WHERE sbom_id IN (
+              SELECT s.id FROM sboms s JOIN products p ON p.id = s.product_id WHERE p.name LIKE 'ingest-%')`.execute(db);
+  await sql`DELETE FROM products WHERE name LIKE 'ingest-%'`.execute(db);
+  await sql`VACUUM ANALYZE sbom_components`.execute(db);
 }

@@ -23,6 +23,7 @@ if (args.includes('--help') || args.includes('-h')) {
       '  login   POST /api/v1/auth/login (argon2id) requests per second at concurrency 2, 4, 8\n' +
       '  affected  who-is-affected p50/p99 over many advisories (with and without a path) vs a naive scan [--tier small|medium]\n' +
       '  ingest    ingest time per 1,000-component SBOM into a portfolio of the tier [--tier small|medium]\n' +
+      '            (both: --engine postgres --keep NAME keeps the portfolio in a named database and reuses it)\n' +
       '  release   a case of 12 vendors, 5 vulnerabilities, 50 products: action to landing page and documents live [--runs N]\n' +
       '  trace     leak tracing accuracy and false accusations per excerpt length, 1,000 recipients [--cases N --leakers N]\n' +
       '  fanout    PGP/MIME encrypt + sign + SMTP of one notification per recipient vs raw OpenPGP.js [--recipients N]\n' +

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSbomFile } from '../src/formats/sbom.ts';
 import { outboxText } from '../src/mail/outbox.ts';
+import { withVersion } from '../src/services/affected.ts';
 import { makeOrg, makeUser, type Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
 
 const DIR = join(import.meta.dirname, '../../shared/data/sbom/cyclonedx');
@@ -224,6 +225,57 @@ describe('who is affected', () => {
     expect(got).toEqual(expected);
   });
 
+  it('each path follows the parsed graph to the shallowest copy; an organization renamed shows at once', async () => {
+    const p = await parseSbomFile(JUICE);
+    const r = await coord.request({
+      method: 'POST',
+      url: `/api/v1/cases/${ids.caseId}/affected`,
+      payload: { components: [{ purl: 'pkg:npm/lodash', events: [{ introduced: '0' }] }], paths: true },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    const results = (r.json() as { results: Array<{ orgId: string; orgName: string; component: string; path: string[] }> })
+      .results;
+    const mine = results.filter((x) => x.orgId === ids.a);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const row of mine) {
+      // The shallowest copy (then the first listed), walked up its parents.
+      let at = -1;
+      p.components.forEach((c, i) => {
+        if (withVersion(c.pkg, c.version ?? '') !== row.component) return;
+        if (at < 0 || (p.depth[i] as number) < (p.depth[at] as number)) at = i;
+      });
+      const chain: string[] = [];
+      for (let i = at; i >= 0; i = p.parent[i] as number) {
+        const c = p.components[i];
+        chain.unshift(withVersion(c?.pkg ?? '', c?.version ?? ''));
+      }
+      expect(row.path).toEqual(['Juice Shop@11.1.2', ...chain]);
+    }
+    await v.db.updateTable('organizations').set({ name: 'Vendor A, renamed' }).where('id', '=', ids.a).execute();
+    const again = await coord.request({
+      method: 'POST',
+      url: `/api/v1/cases/${ids.caseId}/affected`,
+      payload: { components: [{ purl: 'pkg:npm/lodash', events: [{ introduced: '0' }] }] },
+    });
+    const names = new Set(
+      (again.json() as { results: Array<{ orgId: string; orgName: string }> }).results
+        .filter((x) => x.orgId === ids.a)
+        .map((x) => x.orgName),
+    );
+    expect([...names]).toEqual(['Vendor A, renamed']);
+    // In place order: organization, product, product version, component (code-unit order).
+    const all = (
+      again.json() as { results: Array<{ orgName: string; productName: string; productVersion: string; component: string }> }
+    ).results;
+    const key = (x: (typeof all)[number]) => [x.orgName, x.productName, x.productVersion, x.component];
+    const cmp = (a: string[], b: string[]) => {
+      for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return (a[k] as string) < (b[k] as string) ? -1 : 1;
+      return 0;
+    };
+    for (let i = 1; i < all.length; i++)
+      expect(cmp(key(all[i - 1] as (typeof all)[number]), key(all[i] as (typeof all)[number]))).toBeLessThanOrEqual(0);
+  });
+
   it('vendors in the case cannot ask; others do not learn the case exists', async () => {
     const add = await coord.request({
       method: 'POST',
@@ -318,5 +370,31 @@ describe('who is affected', () => {
       .filter((r) => r.component.startsWith('pkg:npm/lodash@'))
       .map((r) => `${r.productVersion} ${r.component} ${r.relation}`);
     expect(lodash).toEqual(['2.0 pkg:npm/lodash@4.17.4 direct', '3.0 pkg:npm/lodash@4.17.20 direct']);
+  });
+
+  it('a version range stored as OSV events matches like the vers form', async () => {
+    const r = await coord.request({
+      method: 'POST',
+      url: `/api/v1/cases/${ids.caseId}/vulnerabilities`,
+      payload: {
+        title: 'Lodash again, as OSV events',
+        products: [
+          { productName: 'lodash (osv)', purl: 'pkg:npm/lodash', versionRange: '[{"introduced":"4.17.5"},{"fixed":"4.17.21"}]' },
+          { productName: 'lodash (bad)', purl: 'pkg:npm/lodash', versionRange: '[{"fixed":1}]' },
+        ],
+      },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    const vulnId = (r.json() as { id: string }).id;
+    const a = await coord.request({ method: 'GET', url: `/api/v1/cases/${ids.caseId}/affected` });
+    const body = a.json() as {
+      results: Array<{ vulnerabilityId: string | null; component: string; productVersion: string }>;
+      skipped: Array<{ vulnerabilityId: string; reason: string }>;
+    };
+    const mine = body.results.filter((x) => x.vulnerabilityId === vulnId).map((x) => `${x.productVersion} ${x.component}`);
+    expect(mine).toEqual(['3.0 pkg:npm/lodash@4.17.20']);
+    expect(body.skipped.filter((x) => x.vulnerabilityId === vulnId).map((x) => x.reason)).toEqual([
+      expect.stringMatching(/not a JSON array of OSV events/),
+    ]);
   });
 });

@@ -13,7 +13,23 @@ export interface NormalPurl {
 
 export class PurlError extends Error {}
 
+/**
+ * Normalised forms of purls seen lately: a pure function of its input, and SBOMs repeat the same
+ * popular packages, so uploads skip most of packageurl-js's parsing. Emptied past a limit.
+ */
+const memo = new Map<string, Readonly<NormalPurl>>();
+const MEMO_LIMIT = 200_000;
+
 export function normalizePurl(input: string): NormalPurl {
+  const hit = memo.get(input);
+  if (hit) return { ...hit };
+  const n = parsePurl(input);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(input, n);
+  return { ...n };
+}
+
+function parsePurl(input: string): NormalPurl {
   let p: PackageURL;
   try {
     p = PackageURL.fromString(input.trim());

@@ -261,3 +261,29 @@ describe('bad SBOMs name what is wrong', () => {
     expect((err as SbomError).code).toBe('too-large');
   });
 });
+
+describe('JSON read whole or streamed', () => {
+  it('gives the same result either way, for every sample', async () => {
+    for (const f of samples) {
+      const text = readFileSync(join(DIR, f), 'utf8');
+      const whole = await parseSbomText(text, { schemaValidateBytes: 0 });
+      const streamed = await parseSbomText(text, { schemaValidateBytes: 0, inMemoryBytes: 0 });
+      expect(whole, f).toEqual(streamed);
+    }
+  });
+
+  it('a document past the in-memory size is streamed from there on, in small chunks too', async () => {
+    const text = readFileSync(join(DIR, samples[0] as string), 'utf8');
+    const chunks = (async function* () {
+      for (let i = 0; i < text.length; i += 1000) yield Buffer.from(text.slice(i, i + 1000));
+    })();
+    const { parseSbom } = await import('./sbom.ts');
+    expect(await parseSbom(chunks, { schemaValidateBytes: 0, inMemoryBytes: 5000 })).toEqual(
+      await parseSbomText(text, { schemaValidateBytes: 0 }),
+    );
+  });
+
+  it('malformed JSON read whole is a malformed error too', async () => {
+    await fails('{"bomFormat": "CycloneDX", "specVersion": "1.5", ', 'malformed', /JSON is malformed/);
+  });
+});

@@ -11,9 +11,9 @@
 //   reported as a warning naming one cycle; a cycle through the product itself is an error;
 // - components the graph does not connect to the product count as direct dependencies.
 import { createReadStream } from 'node:fs';
-import * as CDX from '@cyclonedx/cyclonedx-library';
 import { JSONParser } from '@streamparser/json';
 import { SaxesParser } from 'saxes';
+import { cycloneDxSchemaError } from './cyclonedx-schema.ts';
 import { genericPurl, normalizePurl, type PurlError } from './purl-normal.ts';
 
 export type SbomFormat = 'cyclonedx-json' | 'cyclonedx-xml' | 'spdx-json';
@@ -67,11 +67,14 @@ export interface ParseOptions {
   maxComponents?: number;
   /** Validate CycloneDX JSON documents up to this size with @cyclonedx/cyclonedx-library's JSON schema validator. */
   schemaValidateBytes?: number;
+  /** JSON documents up to this size are read whole rather than streamed (default 16 MiB, or schemaValidateBytes if larger). */
+  inMemoryBytes?: number;
 }
 
 export const CYCLONEDX_VERSIONS = ['1.2', '1.3', '1.4', '1.5', '1.6'] as const;
 const DEFAULT_MAX_COMPONENTS = 500_000;
 const DEFAULT_SCHEMA_BYTES = 16 * 1024 * 1024;
+const DEFAULT_IN_MEMORY_BYTES = 16 * 1024 * 1024;
 
 interface RawComponent {
   ref: string | null;
@@ -315,89 +318,105 @@ function jsonParser(b: Builder): JSONParser {
     keepStack: false,
   });
   p.onValue = ({ value, key, stack }) => {
-    const top = stack.length <= 1 ? key : stack[1]?.key;
-    switch (top) {
-      case 'bomFormat':
-        if (value !== 'CycloneDX')
-          throw new SbomError('unknown-format', `bomFormat is ${JSON.stringify(value)}, not "CycloneDX"`);
-        b.format = 'cyclonedx-json';
-        return;
-      case 'specVersion':
-        if (!CYCLONEDX_VERSIONS.includes(value as (typeof CYCLONEDX_VERSIONS)[number]))
-          throw new SbomError(
-            'unsupported-version',
-            `CycloneDX specVersion ${JSON.stringify(value)} is not supported (1.2 to 1.6 are)`,
-          );
-        b.specVersion = value as string;
-        return;
-      case 'metadata': {
-        const c = (value as Json | null)?.component as Json | undefined;
-        if (c && typeof c === 'object')
-          b.root = {
-            ref: str(c['bom-ref']),
-            name: str(c.name),
-            group: str(c.group),
-            version: str(c.version),
-            purl: str(c.purl),
-            where: 'metadata.component',
-          };
-        return;
-      }
-      case 'components':
-        cdxJsonComponent(b, value, `components[${key}]`);
-        return;
-      case 'dependencies': {
-        const d = value as Json;
-        const ref = str(d?.ref);
-        if (!ref) throw new SbomError('missing-identifier', `dependencies[${key}] has no ref`);
-        for (const to of Array.isArray(d.dependsOn) ? d.dependsOn : []) {
-          const t = str(to);
-          if (!t) throw new SbomError('malformed', `dependencies[${key}].dependsOn holds a non-string`);
-          b.edges.push([ref, t]);
-        }
-        return;
-      }
-      case 'spdxVersion':
-        if (value !== 'SPDX-2.3')
-          throw new SbomError('unsupported-version', `spdxVersion ${JSON.stringify(value)} is not supported (SPDX-2.3 is)`);
-        b.format = 'spdx-json';
-        b.specVersion = '2.3';
-        return;
-      case 'documentDescribes':
-        if (Array.isArray(value)) for (const d of value) if (str(d)) b.describes.push(str(d) as string);
-        return;
-      case 'packages': {
-        const o = value as Json;
-        const ref = str(o?.SPDXID);
-        if (!ref) throw new SbomError('missing-identifier', `packages[${key}] has no SPDXID`);
-        const refs = Array.isArray(o.externalRefs) ? (o.externalRefs as Json[]) : [];
-        const purl = refs.find((r) => r?.referenceType === 'purl' && str(r.referenceLocator));
-        b.component({
-          ref,
-          name: str(o.name),
-          group: null,
-          version: str(o.versionInfo),
-          purl: purl ? str(purl.referenceLocator) : null,
-          where: `packages[${key}] (${ref})`,
-        });
-        return;
-      }
-      case 'relationships': {
-        const r = value as Json;
-        const a = str(r?.spdxElementId);
-        const t = str(r?.relationshipType);
-        const z = str(r?.relatedSpdxElement);
-        if (!a || !t || !z)
-          throw new SbomError('malformed', `relationships[${key}] lacks spdxElementId, relationshipType or relatedSpdxElement`);
-        if (t === 'DESCRIBES' && a === 'SPDXRef-DOCUMENT') b.describes.push(z);
-        else if (t === 'DESCRIBED_BY' && z === 'SPDXRef-DOCUMENT') b.describes.push(a);
-        else if (SPDX_FORWARD.has(t)) b.edges.push([a, z]);
-        else if (SPDX_BACKWARD.has(t)) b.edges.push([z, a]);
-        return;
-      }
-    }
+    onJsonValue(b, stack.length <= 1 ? key : stack[1]?.key, key, value);
   };
   return p;
+}
+
+/** The root keys whose values (or, for arrays, items) the JSON reader hands to onJsonValue. */
+const JSON_ITEMS = new Set(['components', 'dependencies', 'packages', 'relationships']);
+const JSON_VALUES = new Set(['bomFormat', 'specVersion', 'metadata', 'spdxVersion', 'documentDescribes']);
+
+/** A document read whole: the same values, in document order, as the streaming reader gives. */
+function walkJson(b: Builder, doc: unknown): void {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return;
+  for (const [k, v] of Object.entries(doc as Json)) {
+    if (JSON_VALUES.has(k)) onJsonValue(b, k, k, v);
+    else if (JSON_ITEMS.has(k) && Array.isArray(v)) for (let i = 0; i < v.length; i++) onJsonValue(b, k, i, v[i]);
+    else if (JSON_ITEMS.has(k) && v && typeof v === 'object') for (const [i, x] of Object.entries(v)) onJsonValue(b, k, i, x);
+  }
+}
+
+function onJsonValue(b: Builder, top: unknown, key: unknown, value: unknown): void {
+  switch (top) {
+    case 'bomFormat':
+      if (value !== 'CycloneDX') throw new SbomError('unknown-format', `bomFormat is ${JSON.stringify(value)}, not "CycloneDX"`);
+      b.format = 'cyclonedx-json';
+      return;
+    case 'specVersion':
+      if (!CYCLONEDX_VERSIONS.includes(value as (typeof CYCLONEDX_VERSIONS)[number]))
+        throw new SbomError(
+          'unsupported-version',
+          `CycloneDX specVersion ${JSON.stringify(value)} is not supported (1.2 to 1.6 are)`,
+        );
+      b.specVersion = value as string;
+      return;
+    case 'metadata': {
+      const c = (value as Json | null)?.component as Json | undefined;
+      if (c && typeof c === 'object')
+        b.root = {
+          ref: str(c['bom-ref']),
+          name: str(c.name),
+          group: str(c.group),
+          version: str(c.version),
+          purl: str(c.purl),
+          where: 'metadata.component',
+        };
+      return;
+    }
+    case 'components':
+      cdxJsonComponent(b, value, `components[${key}]`);
+      return;
+    case 'dependencies': {
+      const d = value as Json;
+      const ref = str(d?.ref);
+      if (!ref) throw new SbomError('missing-identifier', `dependencies[${key}] has no ref`);
+      for (const to of Array.isArray(d.dependsOn) ? d.dependsOn : []) {
+        const t = str(to);
+        if (!t) throw new SbomError('malformed', `dependencies[${key}].dependsOn holds a non-string`);
+        b.edges.push([ref, t]);
+      }
+      return;
+    }
+    case 'spdxVersion':
+      if (value !== 'SPDX-2.3')
+        throw new SbomError('unsupported-version', `spdxVersion ${JSON.stringify(value)} is not supported (SPDX-2.3 is)`);
+      b.format = 'spdx-json';
+      b.specVersion = '2.3';
+      return;
+    case 'documentDescribes':
+      if (Array.isArray(value)) for (const d of value) if (str(d)) b.describes.push(str(d) as string);
+      return;
+    case 'packages': {
+      const o = value as Json;
+      const ref = str(o?.SPDXID);
+      if (!ref) throw new SbomError('missing-identifier', `packages[${key}] has no SPDXID`);
+      const refs = Array.isArray(o.externalRefs) ? (o.externalRefs as Json[]) : [];
+      const purl = refs.find((r) => r?.referenceType === 'purl' && str(r.referenceLocator));
+      b.component({
+        ref,
+        name: str(o.name),
+        group: null,
+        version: str(o.versionInfo),
+        purl: purl ? str(purl.referenceLocator) : null,
+        where: `packages[${key}] (${ref})`,
+      });
+      return;
+    }
+    case 'relationships': {
+      const r = value as Json;
+      const a = str(r?.spdxElementId);
+      const t = str(r?.relationshipType);
+      const z = str(r?.relatedSpdxElement);
+      if (!a || !t || !z)
+        throw new SbomError('malformed', `relationships[${key}] lacks spdxElementId, relationshipType or relatedSpdxElement`);
+      if (t === 'DESCRIBES' && a === 'SPDXRef-DOCUMENT') b.describes.push(z);
+      else if (t === 'DESCRIBED_BY' && z === 'SPDXRef-DOCUMENT') b.describes.push(a);
+      else if (SPDX_FORWARD.has(t)) b.edges.push([a, z]);
+      else if (SPDX_BACKWARD.has(t)) b.edges.push([z, a]);
+      return;
+    }
+  }
 }
 
 // --- XML (CycloneDX) ---------------------------------------------------------------------------------
@@ -472,19 +491,33 @@ function xmlParser(b: Builder): SaxesParser {
 
 // --- entry points --------------------------------------------------------------------------------------
 
-const validators = new Map<string, CDX.Validation.JsonValidator>();
-
-/** Parses an SBOM from a stream of bytes; throws SbomError naming what is wrong. */
+/**
+ * Parses an SBOM from a stream of bytes; throws SbomError naming what is wrong. A JSON document
+ * up to `inMemoryBytes` is read whole (JSON.parse, several times faster than the streaming
+ * reader); a larger one is streamed from the point it passes that size, so memory stays bounded.
+ * XML is always streamed.
+ */
 export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts: ParseOptions = {}): Promise<ParsedSbom> {
   const b = new Builder(opts.maxComponents ?? DEFAULT_MAX_COMPONENTS);
   const schemaBytes = opts.schemaValidateBytes ?? DEFAULT_SCHEMA_BYTES;
+  const inMemoryBytes = opts.inMemoryBytes ?? Math.max(DEFAULT_IN_MEMORY_BYTES, schemaBytes);
   let kind: 'json' | 'xml' | null = null;
   let json: JSONParser | null = null;
   let xml: SaxesParser | null = null;
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  let small: string[] | null = [];
+  // A JSON document's text while it fits in memory; null once it is being streamed.
+  let held: string[] | null = [];
   let size = 0;
   let failure: unknown = null;
+  let whole: unknown;
+  const startStreaming = () => {
+    json = jsonParser(b);
+    json.onError = (e) => {
+      failure ??= e;
+    };
+    for (const s of held ?? []) json.write(s);
+    held = null;
+  };
   try {
     for await (const chunk of source) {
       let s: string;
@@ -495,30 +528,33 @@ export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts
       }
       if (s.length === 0) continue;
       size += s.length;
-      if (small) {
-        small.push(s);
-        if (size > schemaBytes) small = null;
-      }
       if (kind === null) {
         const t = s.replace(/^\uFEFF/, '').trimStart();
         if (t.length === 0) continue;
         s = t;
         kind = t[0] === '<' ? 'xml' : t[0] === '{' ? 'json' : null;
         if (kind === null) throw new SbomError('unknown-format', 'the document is neither JSON nor XML');
-        if (kind === 'json') {
-          json = jsonParser(b);
-          json.onError = (e) => {
-            failure ??= e;
-          };
-        } else xml = xmlParser(b);
+        if (kind === 'xml') {
+          xml = xmlParser(b);
+          held = null;
+        }
       }
-      if (json) json.write(s);
+      if (held) {
+        held.push(s);
+        if (size > inMemoryBytes) startStreaming();
+      } else if (json) (json as JSONParser).write(s);
       else xml?.write(s);
       if (failure) throw failure;
     }
+    const tail = decoder.decode();
+    if (tail) throw new SbomError('malformed', 'the document is not valid UTF-8');
     if (kind === null) throw new SbomError('malformed', 'the document is empty');
-    if (json) {
-      if (!json.isEnded) json.end();
+    if (held) {
+      whole = JSON.parse((held as string[]).join(''));
+      walkJson(b, whole);
+    } else if (json) {
+      const j = json as JSONParser;
+      if (!j.isEnded) j.end();
       if (failure) throw failure;
     } else xml?.close();
   } catch (e) {
@@ -526,21 +562,14 @@ export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts
     throw new SbomError('malformed', `the ${kind === 'xml' ? 'XML' : 'JSON'} is malformed: ${(e as Error).message}`);
   }
   const parsed = b.finish();
-  // Schema validation by the CycloneDX library, for documents small enough to hold in memory.
-  if (parsed.format === 'cyclonedx-json' && small) {
-    let v = validators.get(parsed.specVersion);
-    if (!v) {
-      v = new CDX.Validation.JsonValidator(parsed.specVersion as CDX.Spec.Version);
-      validators.set(parsed.specVersion, v);
-    }
-    const errors = await v.validate(small.join(''));
-    if (errors) {
-      const first = Array.isArray(errors) ? (errors[0] as { instancePath?: string; message?: string } | undefined) : undefined;
+  // Schema validation against the CycloneDX library's schemas, for documents read whole.
+  if (parsed.format === 'cyclonedx-json' && whole !== undefined && size <= schemaBytes) {
+    const error = cycloneDxSchemaError(parsed.specVersion, whole);
+    if (error)
       throw new SbomError(
         'schema',
-        `the document does not follow the CycloneDX ${parsed.specVersion} schema${first ? `: ${first.instancePath || '/'} ${first.message ?? ''}` : ''}`,
+        `the document does not follow the CycloneDX ${parsed.specVersion} schema: ${error.path} ${error.message}`,
       );
-    }
   }
   return parsed;
 }

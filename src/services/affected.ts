@@ -6,8 +6,9 @@
 // Also: the job that tells a case's coordinator when a new SBOM matches an open case.
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
+import { type HitColumns, hitColumns, int4ArrayFromSend, int32sFromBytes } from '../domain/sbom-paths.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
-import { type OsvEvent, parseVers, rangeMatcher, type VersionRange, VersionRangeError } from '../formats/vers.ts';
+import { type OsvEvent, OsvEventSchema, parseVers, rangeMatcher, type VersionRange, VersionRangeError } from '../formats/vers.ts';
 import { queueMail } from '../mail/outbox.ts';
 import { escalationToCoordinator } from '../mail/templates.ts';
 import { problems } from '../problem.ts';
@@ -54,130 +55,364 @@ export async function matchingVersionIds(db: Kysely<DB>, q: AffectedQuery): Prom
   return out;
 }
 
-interface Hit {
-  sbom_id: number;
-  idx: number;
-  depth: number;
-  pv_id: number;
+// --- caches of immutable facts -------------------------------------------------------------------------
+//
+// Per database (a WeakMap keyed by the Kysely instance), two caches of facts that never change
+// once written, so they need no invalidation and never hold an answer to a query:
+//   - sbomPlaces: sboms.id → (uid, product id, product name, product version, org id). An sboms
+//     row is never updated (a new upload inserts a new row with a new serial id; ids are never
+//     reused) and products are never renamed or moved to another organization. Entries of deleted
+//     SBOMs are dead weight only: no component entry refers to them any more.
+//   - pvNames: package_versions.id → the purl with version, for paths. Interned pairs are never
+//     deleted or renumbered.
+// Organization names can change (PATCH /organizations/{id}), so they are read fresh on every query.
+// Both caches are filled lazily by the queries that need them and emptied when they grow past
+// their limit.
+
+interface SbomPlace {
   uid: string;
-  product_version: string;
-  product_id: string;
-  org_id: string;
-  product_name: string;
-  org_name: string;
+  productId: string;
+  productName: string;
+  productVersion: string;
+  orgId: string;
+  /** The organization's small number in this cache (AffectedCaches.orgIds). */
+  orgSlot: number;
+}
+/** SBOM places by SBOM id: an array (ids are small serial integers), read once per result row. */
+class PlaceTable {
+  private byId: Array<SbomPlace | undefined> = [];
+  size = 0;
+  get(id: number): SbomPlace | undefined {
+    return this.byId[id];
+  }
+  has(id: number): boolean {
+    return this.byId[id] !== undefined;
+  }
+  set(id: number, p: SbomPlace): void {
+    if (this.byId[id] === undefined) this.size++;
+    this.byId[id] = p;
+  }
+  clear(): void {
+    this.byId = [];
+    this.size = 0;
+  }
+  *entries(): IterableIterator<[number, SbomPlace]> {
+    for (let id = 0; id < this.byId.length; id++) {
+      const p = this.byId[id];
+      if (p) yield [id, p];
+    }
+  }
 }
 
-/**
- * The shortest path to each (sbom, idx), from the product, as purls. Results come back as one
- * JSON text (the embedded engine is slow to hand over many rows).
- */
-export async function pathsFor(db: Kysely<DB>, hits: Array<{ sbom_id: number; idx: number }>): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (!hits.length) return out;
+interface AffectedCaches {
+  sbomPlaces: PlaceTable;
+  pvNames: Map<number, string>;
+  /** Organization ids by slot, and back. */
+  orgIds: string[];
+  orgSlots: Map<string, number>;
+  /** Per SBOM id, its place's position in (product name, product version) order; null when places were added since. */
+  productOrder: Int32Array | null;
+}
+const SBOM_PLACES_LIMIT = 1_000_000;
+const PV_NAMES_LIMIT = 2_000_000;
+const affectedCaches = new WeakMap<object, AffectedCaches>();
+function cachesFor(db: object): AffectedCaches {
+  let c = affectedCaches.get(db);
+  if (!c) {
+    c = { sbomPlaces: new PlaceTable(), pvNames: new Map(), orgIds: [], orgSlots: new Map(), productOrder: null };
+    affectedCaches.set(db, c);
+  }
+  if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) {
+    c.sbomPlaces.clear();
+    c.orgIds = [];
+    c.orgSlots.clear();
+    c.productOrder = null;
+  }
+  if (c.pvNames.size > PV_NAMES_LIMIT) c.pvNames.clear();
+  return c;
+}
+
+/** Fills the SBOM place cache for the ids it lacks (one statement); ids of SBOMs deleted meanwhile stay absent. */
+async function loadPlaces(db: Kysely<DB>, caches: AffectedCaches, ids: Iterable<number>): Promise<void> {
+  const cache = caches.sbomPlaces;
+  const missing: number[] = [];
+  for (const id of ids) if (!cache.has(id)) missing.push(id);
+  if (!missing.length) return;
+  caches.productOrder = null;
   const r = await sql<{ t: string }>`
-    WITH RECURSIVE walk(sbom_id, start_idx, parent_idx, pv_id, step) AS (
-      SELECT c.sbom_id, c.idx, c.parent_idx, c.pv_id, 0
-      FROM unnest(${hits.map((h) => h.sbom_id)}::int4[], ${hits.map((h) => h.idx)}::int4[]) AS u(s, i)
-      JOIN sbom_components c ON c.sbom_id = u.s AND c.idx = u.i
-      UNION ALL
-      SELECT c.sbom_id, w.start_idx, c.parent_idx, c.pv_id, w.step + 1
-      FROM walk w JOIN sbom_components c ON c.sbom_id = w.sbom_id AND c.idx = w.parent_idx
-      WHERE w.parent_idx >= 0
-    )
-    SELECT coalesce(json_agg(json_build_array(x.sbom_id, x.start_idx, x.path)), '[]')::text AS t FROM (
-      SELECT w.sbom_id, w.start_idx, json_agg(json_build_array(p.purl, pv.version) ORDER BY w.step DESC) AS path
-      FROM walk w JOIN package_versions pv ON pv.id = w.pv_id JOIN packages p ON p.id = pv.package_id
-      GROUP BY w.sbom_id, w.start_idx) x`.execute(db);
-  const rows = JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, Array<[string, string]>]>;
-  for (const [sbom, start, path] of rows)
-    out.set(
-      `${sbom}:${start}`,
-      path.map(([purl, v]) => withVersion(purl, v)),
-    );
+    SELECT coalesce(json_agg(json_build_array(s.id, s.uid, s.product_id, p.name, s.product_version, s.org_id)), '[]')::text AS t
+    FROM sboms s JOIN products p ON p.id = s.product_id WHERE s.id = ANY(${missing}::int4[])`.execute(db);
+  for (const [id, uid, productId, productName, productVersion, orgId] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<
+    [number, string, string, string, string, string]
+  >)
+    cache.set(id, { uid, productId, productName, productVersion, orgId, orgSlot: orgSlot(caches, orgId) });
+}
+
+function orgSlot(caches: AffectedCaches, orgId: string): number {
+  let slot = caches.orgSlots.get(orgId);
+  if (slot === undefined) {
+    slot = caches.orgIds.length;
+    caches.orgIds.push(orgId);
+    caches.orgSlots.set(orgId, slot);
+  }
+  return slot;
+}
+
+/** Fills the package-version name cache for the ids it lacks (one statement). */
+async function loadPvNames(db: Kysely<DB>, cache: Map<number, string>, ids: Iterable<number>): Promise<void> {
+  const missing = new Set<number>();
+  for (const id of ids) if (!cache.has(id)) missing.add(id);
+  if (!missing.size) return;
+  const r = await sql<{ t: string }>`
+    SELECT coalesce(json_agg(json_build_array(pv.id, p.purl, pv.version)), '[]')::text AS t
+    FROM package_versions pv JOIN packages p ON p.id = pv.package_id WHERE pv.id = ANY(${[...missing]}::int4[])`.execute(db);
+  for (const [id, purl, version] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string, string]>)
+    cache.set(id, withVersion(purl, version));
+}
+
+/** Organization names, read fresh (they can change). */
+async function orgNames(db: Kysely<DB>, ids: Set<string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!ids.size) return out;
+  const rows = await db
+    .selectFrom('organizations')
+    .select(['id', 'name'])
+    .where('id', 'in', [...ids])
+    .execute();
+  for (const r of rows) out.set(r.id, r.name);
   return out;
 }
 
-/** Plain code-unit order: stable across engines and much cheaper than localeCompare on big results. */
+/**
+ * Every component entry of the given package versions as columns: one index-only scan of
+ * sbom_components_pv_idx (which includes each entry's ancestor chain), aggregated into a few
+ * values (int4 arrays in binary form, the chains concatenated), so tens of thousands of matches
+ * cross from the database as four or five values instead of as many rows. All aggregates of one
+ * query see the rows in the same order.
+ */
+async function hitsOf(db: Kysely<DB>, pvIds: number[], withChains: boolean): Promise<HitColumns> {
+  type Packed = { s: Uint8Array | null; i: Uint8Array | null; d: Uint8Array | null; v: Uint8Array | null; c?: Uint8Array | null };
+  const r = await sql<Packed>`
+    SELECT array_send(array_agg(c.sbom_id)) AS s, array_send(array_agg(c.idx)) AS i,
+           array_send(array_agg(c.depth)) AS d, array_send(array_agg(c.pv_id)) AS v
+           ${withChains ? sql`, string_agg(c.path, ''::bytea) AS c` : sql``}
+    FROM sbom_components c WHERE c.pv_id = ANY(${pvIds}::int4[])`.execute(db);
+  const row = r.rows[0];
+  return hitColumns(
+    {
+      sbomId: int4ArrayFromSend(row?.s),
+      idx: int4ArrayFromSend(row?.i),
+      depth: int4ArrayFromSend(row?.d),
+      pvId: int4ArrayFromSend(row?.v),
+    },
+    withChains ? int32sFromBytes(row?.c) : null,
+  );
+}
+
+/** Plain code-unit order: stable across engines and much cheaper than localeCompare. */
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const byPlace = (a: AffectedRow, b: AffectedRow) =>
-  cmp(a.orgName, b.orgName) ||
-  cmp(a.productName, b.productName) ||
-  cmp(a.productVersion, b.productVersion) ||
-  cmp(a.component, b.component) ||
-  cmp(a.tag ?? '', b.tag ?? '');
+
+/** Code-unit order of distinct strings, as ranks. */
+function ranks(values: Iterable<string>): Map<string, number> {
+  const sorted = [...new Set(values)].sort();
+  return new Map(sorted.map((v, i) => [v, i]));
+}
 
 /**
  * Every SBOM that ships a version in range of any query: one row per SBOM and matching component
- * version, at its shallowest occurrence (direct beats transitive), with one path when asked.
+ * version, at its shallowest occurrence (direct beats transitive; then the first listed), with one
+ * path when asked.
  */
 export async function whoIsAffected(
   db: Kysely<DB>,
   queries: readonly AffectedQuery[],
   opts: { paths: boolean },
 ): Promise<AffectedRow[]> {
-  const rows: AffectedRow[] = [];
+  const caches = cachesFor(db);
+  return answer(db, caches, queries, opts);
+}
+
+async function answer(
+  db: Kysely<DB>,
+  caches: AffectedCaches,
+  queries: readonly AffectedQuery[],
+  opts: { paths: boolean },
+): Promise<AffectedRow[]> {
+  // Per query: its matches, and which of them is the shallowest occurrence per SBOM and package
+  // version (then the first listed).
+  const found: Array<{ q: AffectedQuery; ids: Map<number, string>; hits: HitColumns; keep: number[] }> = [];
+  const sbomIds = new Set<number>();
   for (const q of queries) {
     const ids = await matchingVersionIds(db, q);
     if (!ids.size) continue;
-    // The shallowest occurrence per SBOM and package version, with its place, as one JSON text.
-    const found = await sql<{ t: string }>`
-      SELECT coalesce(json_agg(json_build_array(h.sbom_id, h.idx, h.depth, h.pv_id, s.uid, s.product_version, s.product_id,
-                                                s.org_id, pr.name, o.name)), '[]')::text AS t
-      FROM (SELECT DISTINCT ON (c.sbom_id, c.pv_id) c.sbom_id, c.idx, c.depth, c.pv_id
-            FROM sbom_components c WHERE c.pv_id = ANY(${[...ids.keys()]}::int4[])
-            ORDER BY c.sbom_id, c.pv_id, c.depth, c.idx) h
-      JOIN sboms s ON s.id = h.sbom_id
-      JOIN products pr ON pr.id = s.product_id
-      JOIN organizations o ON o.id = s.org_id`.execute(db);
-    const hits = {
-      rows: (JSON.parse(found.rows[0]?.t ?? '[]') as Array<[number, number, number, number, ...string[]]>).map(
-        (x): Hit => ({
-          sbom_id: x[0],
-          idx: x[1],
-          depth: x[2],
-          pv_id: x[3],
-          uid: x[4] as string,
-          product_version: x[5] as string,
-          product_id: x[6] as string,
-          org_id: x[7] as string,
-          product_name: x[8] as string,
-          org_name: x[9] as string,
-        }),
-      ),
-    };
-    const paths = opts.paths ? await pathsFor(db, hits.rows) : null;
-    for (const h of hits.rows) {
-      const path = paths?.get(`${h.sbom_id}:${h.idx}`);
-      rows.push({
+    const hits = await hitsOf(db, [...ids.keys()], opts.paths);
+    found.push({ q, ids, hits, keep: shallowest(hits, sbomIds) });
+  }
+  await loadPlaces(db, caches, sbomIds);
+  if (opts.paths) {
+    const chainIds = new Set<number>();
+    for (const f of found) {
+      const { chains, chainAt, depth } = f.hits;
+      for (const i of f.keep) {
+        const at = chainAt?.[i] as number;
+        for (let k = 0; k < (depth[i] as number) - 1; k++) chainIds.add(chains?.[at + k] as number);
+      }
+    }
+    await loadPvNames(db, caches.pvNames, chainIds);
+  }
+  // Organization names, fresh, for the organizations in the results; ranked with the product order.
+  const usedSlots = new Uint8Array(caches.orgIds.length);
+  for (const id of sbomIds) {
+    const place = caches.sbomPlaces.get(id);
+    if (place) usedSlots[place.orgSlot] = 1;
+  }
+  const orgIds = new Set<string>();
+  usedSlots.forEach((used, slot) => {
+    if (used) orgIds.add(caches.orgIds[slot] as string);
+  });
+  const names = await orgNames(db, orgIds);
+  const nameRank = ranks(names.values());
+  const orgRank = new Float64Array(caches.orgIds.length);
+  const orgNameOf: string[] = new Array(caches.orgIds.length).fill('');
+  usedSlots.forEach((used, slot) => {
+    if (!used) return;
+    orgNameOf[slot] = names.get(caches.orgIds[slot] as string) ?? '';
+    orgRank[slot] = nameRank.get(orgNameOf[slot] as string) ?? 0;
+  });
+  const product = productOrder(caches);
+  const span = caches.sbomPlaces.size + 1;
+  const componentRank = ranks(found.flatMap((f) => [...f.ids.values()]));
+  const tagRank = ranks(found.map((f) => f.q.tag ?? ''));
+  const rows: AffectedRow[] = [];
+  const order: number[] = [];
+  for (const { q, ids, hits, keep } of found) {
+    const tag = tagRank.get(q.tag ?? '') as number;
+    const componentOf = new Map([...ids].map(([id, c]) => [id, { name: c, rank: componentRank.get(c) as number }]));
+    for (const i of keep) {
+      const sbomId = hits.sbomId[i] as number;
+      const place = caches.sbomPlaces.get(sbomId);
+      if (!place) continue; // replaced after the component lookup
+      const depth = hits.depth[i] as number;
+      const component = componentOf.get(hits.pvId[i] as number) as { name: string; rank: number };
+      const row: AffectedRow = {
         tag: q.tag ?? null,
-        orgId: h.org_id,
-        orgName: h.org_name,
-        productId: h.product_id,
-        productName: h.product_name,
-        productVersion: h.product_version,
-        sbomId: h.uid,
-        component: ids.get(h.pv_id) as string,
-        relation: h.depth === 1 ? 'direct' : 'transitive',
-        depth: h.depth,
-        ...(paths ? { path: [`${h.product_name}@${h.product_version}`, ...(path ?? [])] } : {}),
-      });
+        orgId: place.orgId,
+        orgName: orgNameOf[place.orgSlot] as string,
+        productId: place.productId,
+        productName: place.productName,
+        productVersion: place.productVersion,
+        sbomId: place.uid,
+        component: component.name,
+        relation: depth === 1 ? 'direct' : 'transitive',
+        depth,
+      };
+      if (opts.paths) {
+        const path = [`${place.productName}@${place.productVersion}`];
+        const at = hits.chainAt?.[i] as number;
+        for (let k = 0; k < depth - 1; k++) path.push(caches.pvNames.get(hits.chains?.[at + k] as number) as string);
+        path.push(component.name);
+        row.path = path;
+      }
+      const placeKey = (orgRank[place.orgSlot] as number) * span + (product[sbomId] as number);
+      order.push((placeKey * componentRank.size + component.rank) * tagRank.size + tag);
+      rows.push(row);
     }
   }
-  return rows.sort(byPlace);
+  return sortByKeys(rows, order);
 }
 
-/** A stored affected product as a query: vers range, a purl with a version, or every version. */
+/**
+ * The matches to keep: per SBOM and package version, the shallowest occurrence (then the lowest
+ * index). Adds the SBOM ids kept to `sbomIds`.
+ */
+function shallowest(hits: HitColumns, sbomIds: Set<number>): number[] {
+  const n = hits.sbomId.length;
+  let maxSbom = 0;
+  for (let i = 0; i < n; i++) if ((hits.sbomId[i] as number) > maxSbom) maxSbom = hits.sbomId[i] as number;
+  // Per package version, kept match + 1 by SBOM id (0: none yet).
+  const slots = new Map<number, Int32Array>();
+  const keep: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const pv = hits.pvId[i] as number;
+    const sbom = hits.sbomId[i] as number;
+    let slot = slots.get(pv);
+    if (!slot) {
+      slot = new Int32Array(maxSbom + 1);
+      slots.set(pv, slot);
+    }
+    const j = (slot[sbom] as number) - 1;
+    if (j < 0) {
+      slot[sbom] = keep.length + 1;
+      keep.push(i);
+      sbomIds.add(sbom);
+      continue;
+    }
+    const b = keep[j] as number;
+    const d = hits.depth[i] as number;
+    const bd = hits.depth[b] as number;
+    if (d < bd || (d === bd && (hits.idx[i] as number) < (hits.idx[b] as number))) keep[j] = i;
+  }
+  return keep;
+}
+
+/** Per SBOM id, its place's position in (product name, product version) order; sorted again only after places were added. */
+function productOrder(caches: AffectedCaches): Int32Array {
+  if (caches.productOrder) return caches.productOrder;
+  let maxId = 0;
+  const all: Array<{ id: number; name: string; version: string }> = [];
+  for (const [id, p] of caches.sbomPlaces.entries()) {
+    all.push({ id, name: p.productName, version: p.productVersion });
+    if (id > maxId) maxId = id;
+  }
+  all.sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version));
+  const order = new Int32Array(maxId + 1);
+  let rank = 0;
+  all.forEach((x, i) => {
+    const prev = all[i - 1];
+    if (prev && (prev.name !== x.name || prev.version !== x.version)) rank = i;
+    order[x.id] = rank;
+  });
+  caches.productOrder = order;
+  return order;
+}
+
+/** Rows in the order of their keys (stable): one numeric sort when key × count fits a double. */
+function sortByKeys(rows: AffectedRow[], keys: number[]): AffectedRow[] {
+  const n = rows.length;
+  let max = 0;
+  for (const k of keys) if (k > max) max = k;
+  if ((max + 1) * n < 2 ** 52) {
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = (keys[i] as number) * n + i;
+    packed.sort();
+    return Array.from(packed, (v) => rows[v % n] as AffectedRow);
+  }
+  const idx = Array.from({ length: n }, (_, i) => i);
+  idx.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
+  return idx.map((i) => rows[i] as AffectedRow);
+}
+
+/**
+ * A stored affected product as a query: a vers range, a JSON array of OSV events (as the case's
+ * version range may hold, see src/formats/version-ranges.ts), a purl with a version, or every version.
+ */
 export function queryOf(purl: string, versionRange: string | null, tag?: string): AffectedQuery {
   const n = normalizePurl(purl);
-  const range: VersionRange = versionRange?.trim().toLowerCase().startsWith('vers:')
-    ? { kind: 'vers', vers: parseVers(versionRange.trim()) }
-    : n.version
-      ? { kind: 'exact', version: n.version }
-      : versionRange?.trim()
-        ? (() => {
-            throw new VersionRangeError(`"${versionRange}" is not a vers range (vers:<type>/<constraints>)`);
-          })()
-        : { kind: 'all' };
+  const text = versionRange?.trim() ?? '';
+  let range: VersionRange;
+  if (text.toLowerCase().startsWith('vers:')) range = { kind: 'vers', vers: parseVers(text) };
+  else if (text.startsWith('[')) {
+    let events: OsvEvent[];
+    try {
+      events = OsvEventSchema.array().min(1).parse(JSON.parse(text));
+    } catch {
+      throw new VersionRangeError(`"${text.slice(0, 200)}" is not a JSON array of OSV events`);
+    }
+    range = { kind: 'osv', events };
+    rangeMatcher(n.type, range);
+  } else if (n.version) range = { kind: 'exact', version: n.version };
+  else if (text) throw new VersionRangeError(`"${versionRange}" is not a vers range (vers:<type>/<constraints>)`);
+  else range = { kind: 'all' };
   return { purl: n.pkg, range, ...(tag ? { tag } : {}) };
 }
 

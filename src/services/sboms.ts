@@ -5,6 +5,7 @@
 import type { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
+import { ancestorChains } from '../domain/sbom-paths.ts';
 import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
@@ -153,6 +154,21 @@ async function internComponents(
     if (!cache.pv.has(k)) missingPv.set(k, { pkg: c.pkg, type: c.type, version: c.version ?? '' });
   }
   if (missingPv.size) {
+    // Most pairs of an upload are known already: one read, both levels joined, finds them.
+    const keys = [...missingPv.keys()];
+    const known = await sql<{ t: string }>`
+      SELECT coalesce(json_agg(json_build_array(u.k, pv.id)), '[]')::text AS t
+      FROM unnest(${keys.map((k) => (missingPv.get(k) as { pkg: string }).pkg)}::text[],
+                  ${keys.map((k) => (missingPv.get(k) as { version: string }).version)}::text[]) WITH ORDINALITY AS u(purl, version, k)
+      JOIN packages p ON p.purl = u.purl
+      JOIN package_versions pv ON pv.package_id = p.id AND pv.version = u.version`.execute(trx);
+    for (const [k, id] of JSON.parse(known.rows[0]?.t ?? '[]') as Array<[number, number]>) {
+      const key = keys[k - 1] as string;
+      learned.pv.set(key, id);
+      missingPv.delete(key);
+    }
+  }
+  if (missingPv.size) {
     const pkgs = new Map<string, string>();
     for (const m of missingPv.values()) if (!cache.pkg.has(m.pkg)) pkgs.set(m.pkg, m.type);
     const purls = [...pkgs.keys()];
@@ -203,8 +219,9 @@ async function internComponents(
       for (const [id, p, v] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, string]>)
         learned.pv.set(pvKey(byId.get(p) as string, v), id);
     };
+    const before = learned.pv.size;
     await readVersions(true);
-    if (learned.pv.size < wanted.length) await readVersions(false);
+    if (learned.pv.size - before < wanted.length) await readVersions(false);
   }
   const out = new Int32Array(s.components.length);
   s.components.forEach((c, i) => {
@@ -265,14 +282,19 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       })
       .returning(['id', 'uid'])
       .executeTakeFirstOrThrow();
+    const chains = ancestorChains(pv, s.parent, s.depth);
     for (let from = 0; from < s.components.length; from += CHUNK) {
       const to = Math.min(s.components.length, from + CHUNK);
       const idx = Array.from({ length: to - from }, (_, k) => from + k);
+      const base = chains.offset[from] as number;
+      const end = to < s.components.length ? (chains.offset[to] as number) : chains.bytes.length;
+      const offsets = Array.from(chains.offset.subarray(from, to), (o) => o - base);
+      // The chains travel as one bytea; each entry's is cut from it by offset and depth.
       await sql`
-        INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx)
-        SELECT ${row.id}::int4, u.i, u.pv, u.d, u.p
+        INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx, path)
+        SELECT ${row.id}::int4, u.i, u.pv, u.d, u.p, substring(${chains.bytes.subarray(base, end)}::bytea FROM u.o + 1 FOR (u.d - 1) * 4)
         FROM unnest(${idx}::int4[], ${Array.from(pv.subarray(from, to))}::int4[], ${Array.from(s.depth.subarray(from, to))}::int4[],
-                    ${Array.from(s.parent.subarray(from, to))}::int4[]) AS u(i, pv, d, p)`.execute(trx);
+                    ${Array.from(s.parent.subarray(from, to))}::int4[], ${offsets}::int4[]) AS u(i, pv, d, p, o)`.execute(trx);
     }
     await auditObject(
       ctx,

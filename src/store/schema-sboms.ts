@@ -53,6 +53,8 @@ export interface SbomComponentsTable {
   pv_id: number;
   depth: number;
   parent_idx: number;
+  /** Ancestors' package-version ids on the stored path, int32 big-endian, product side first. */
+  path: Buffer;
 }
 
 export interface SbomsDB {
