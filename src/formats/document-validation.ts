@@ -27,25 +27,46 @@ export interface ValidationResult {
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
 
-let compiled: { csaf: ValidateFunction; provider: ValidateFunction; cve: ValidateFunction; osv: ValidateFunction } | null = null;
+type Compiled = { csaf: ValidateFunction; provider: ValidateFunction; cve: ValidateFunction; osv: ValidateFunction };
+let compiled: Compiled | null = null;
 
-function validators() {
-  if (compiled) return compiled;
+/**
+ * The schema compilations, one step each: warmDocumentValidation runs them with a turn of the
+ * event loop between, so a server answering requests is never held up by all of them at once.
+ */
+function compileSteps(): Array<() => void> {
   const a2020 = new Ajv2020({ allErrors: true, strict: false });
   addFormats(a2020);
-  // The FIRST CVSS schemas the CSAF schema references (shipped with csaf-validator-lib).
-  a2020.addSchema(cvssV20, 'https://www.first.org/cvss/cvss-v2.0.json');
-  a2020.addSchema(cvssV30, 'https://www.first.org/cvss/cvss-v3.0.json');
-  a2020.addSchema(cvssV31, 'https://www.first.org/cvss/cvss-v3.1.json');
-  a2020.addSchema(csafSchema);
-  const csaf = a2020.getSchema(csafSchema.$id) as ValidateFunction;
-  const provider = a2020.compile(providerSchema);
-  const osv = a2020.compile(osvSchema);
   const a7 = new Ajv({ allErrors: true, strict: false });
   addFormats(a7);
-  const cve = a7.compile(cveSchema);
-  compiled = { csaf, provider, cve, osv };
-  return compiled;
+  const out: Partial<Compiled> = {};
+  return [
+    () => {
+      // The FIRST CVSS schemas the CSAF schema references (shipped with csaf-validator-lib).
+      a2020.addSchema(cvssV20, 'https://www.first.org/cvss/cvss-v2.0.json');
+      a2020.addSchema(cvssV30, 'https://www.first.org/cvss/cvss-v3.0.json');
+      a2020.addSchema(cvssV31, 'https://www.first.org/cvss/cvss-v3.1.json');
+      a2020.addSchema(csafSchema);
+      out.csaf = a2020.getSchema(csafSchema.$id) as ValidateFunction;
+    },
+    () => {
+      out.provider = a2020.compile(providerSchema);
+    },
+    () => {
+      out.osv = a2020.compile(osvSchema);
+    },
+    () => {
+      out.cve = a7.compile(cveSchema);
+    },
+    () => {
+      compiled ??= out as Compiled;
+    },
+  ];
+}
+
+function validators(): Compiled {
+  if (!compiled) for (const step of compileSteps()) step();
+  return compiled as Compiled;
 }
 
 function schemaProblems(errors: ErrorObject[] | null | undefined): DocumentProblem[] {
@@ -75,7 +96,12 @@ function mandatoryTests(): Promise<CsafTest[]> {
  * calls it once it listens, so the release itself does not pay for it).
  */
 export async function warmDocumentValidation(): Promise<void> {
-  validators();
+  if (!compiled) {
+    for (const step of compileSteps()) {
+      await new Promise((resolve) => setImmediate(resolve));
+      step();
+    }
+  }
   await mandatoryTests();
 }
 
