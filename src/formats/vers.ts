@@ -14,6 +14,15 @@ export type OsvEvent = z.infer<typeof OsvEventSchema>;
 
 export class VersionRangeError extends Error {}
 
+/** A stored version range written as a JSON array of OSV events (at least one). */
+export function osvEventsFromJson(text: string): OsvEvent[] {
+  try {
+    return OsvEventSchema.array().min(1).parse(JSON.parse(text));
+  } catch {
+    throw new VersionRangeError(`"${text.slice(0, 200)}" is not a JSON array of OSV events`);
+  }
+}
+
 type Kind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
 const kindOf = (e: OsvEvent): [Kind, string] => {
   const [k, v] = Object.entries(e)[0] as [Kind, string];

@@ -1,6 +1,6 @@
 // A stored version range (a purl vers string, a JSON array of OSV events, or free text) read as
 // intervals, for the CVE JSON 5 `versions` list and OSV `ranges`.
-import { OsvEventSchema, parseVers } from './vers.ts';
+import { osvEventsFromJson, parseVers } from './vers.ts';
 import { compareFor } from './versions.ts';
 
 export interface Interval {
@@ -20,7 +20,7 @@ export function readRange(purlType: string | null, range: string | null): ReadRa
   const text = range.trim();
   if (text.startsWith('[')) {
     try {
-      const events = OsvEventSchema.array().min(1).parse(JSON.parse(text));
+      const events = osvEventsFromJson(text);
       const intervals: Interval[] = [];
       let open: string | null = null;
       for (const e of events) {

@@ -8,7 +8,14 @@ import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
 import { type HitColumns, hitColumns, int4ArrayFromSend, int32sFromBytes } from '../domain/sbom-paths.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
-import { type OsvEvent, OsvEventSchema, parseVers, rangeMatcher, type VersionRange, VersionRangeError } from '../formats/vers.ts';
+import {
+  type OsvEvent,
+  osvEventsFromJson,
+  parseVers,
+  rangeMatcher,
+  type VersionRange,
+  VersionRangeError,
+} from '../formats/vers.ts';
 import { queueMail } from '../mail/outbox.ts';
 import { escalationToCoordinator } from '../mail/templates.ts';
 import { problems } from '../problem.ts';
@@ -402,13 +409,7 @@ export function queryOf(purl: string, versionRange: string | null, tag?: string)
   let range: VersionRange;
   if (text.toLowerCase().startsWith('vers:')) range = { kind: 'vers', vers: parseVers(text) };
   else if (text.startsWith('[')) {
-    let events: OsvEvent[];
-    try {
-      events = OsvEventSchema.array().min(1).parse(JSON.parse(text));
-    } catch {
-      throw new VersionRangeError(`"${text.slice(0, 200)}" is not a JSON array of OSV events`);
-    }
-    range = { kind: 'osv', events };
+    range = { kind: 'osv', events: osvEventsFromJson(text) };
     rangeMatcher(n.type, range);
   } else if (n.version) range = { kind: 'exact', version: n.version };
   else if (text) throw new VersionRangeError(`"${versionRange}" is not a vers range (vers:<type>/<constraints>)`);
