@@ -66,23 +66,23 @@ async function enqueuePoll(ctx: AppContext, trx: Kysely<DB>, feedId: string, key
   await ctx.jobs.enqueue(trx, FEED_POLL_JOB, { feedId }, { key, ...(runAt ? { runAt } : {}) });
 }
 
+/** The columns a feed's input sets, on creation and on update alike. */
+const feedColumns = (input: FeedInput) => ({
+  kind: input.kind,
+  name: input.name,
+  url: input.url ?? null,
+  path: input.path ?? null,
+  interval_seconds: input.intervalSeconds,
+  keywords: input.keywords,
+  enabled: input.enabled,
+});
+
 export async function createFeed(ctx: AppContext, meta: RequestMeta, input: FeedInput, fromEnv = false): Promise<FeedView> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('feeds')
-      .values({
-        kind: input.kind,
-        name: input.name,
-        url: input.url ?? null,
-        path: input.path ?? null,
-        interval_seconds: input.intervalSeconds,
-        keywords: input.keywords,
-        enabled: input.enabled,
-        from_env: fromEnv,
-        created_at: now,
-        updated_at: now,
-      })
+      .values({ ...feedColumns(input), from_env: fromEnv, created_at: now, updated_at: now })
       .returningAll()
       .executeTakeFirstOrThrow();
     await auditObject(ctx, trx, meta, { type: 'feed', id: row.id }, 'feed.create', { kind: row.kind, name: row.name }, null);
@@ -96,16 +96,7 @@ export async function updateFeed(ctx: AppContext, meta: RequestMeta, id: string,
   return ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('feeds')
-      .set({
-        kind: input.kind,
-        name: input.name,
-        url: input.url ?? null,
-        path: input.path ?? null,
-        interval_seconds: input.intervalSeconds,
-        keywords: input.keywords,
-        enabled: input.enabled,
-        updated_at: now,
-      })
+      .set({ ...feedColumns(input), updated_at: now })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
