@@ -59,7 +59,6 @@ function tsxEsmApi(from: URL): string {
 
 interface Thread {
   worker: Worker;
-  ready: Promise<void>;
   pending: Map<number, { resolve(m: ProtectedMail): void; reject(e: Error): void }>;
 }
 
@@ -87,17 +86,9 @@ class SealerPool implements MailSealer {
   private start(): Thread {
     const worker = new Worker(workerEntry(), { workerData: { signingKey: this.signingKeyBytes } });
     const pending: Thread['pending'] = new Map();
-    const thread: Thread = {
-      worker,
-      pending,
-      ready: new Promise((resolve, reject) => {
-        worker.once('message', () => resolve());
-        worker.once('error', reject);
-      }),
-    };
-    thread.ready.catch(() => {}); // reported through the pending seals
-    worker.on('message', (m: SealReply | { ready: true }) => {
-      if (!('id' in m)) return;
+    // Seals posted before the thread has loaded wait in its port until it listens.
+    const thread: Thread = { worker, pending };
+    worker.on('message', (m: SealReply) => {
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);

@@ -47,4 +47,3 @@ port.on('message', async (req: SealRequest) => {
   }
   port.postMessage(reply);
 });
-port.postMessage({ ready: true });
