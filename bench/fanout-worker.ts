@@ -4,21 +4,10 @@
 // own threads.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as openpgp from 'openpgp';
+import { inFlight } from './lib.ts';
 
 const port = parentPort;
 if (!port) throw new Error('bench/fanout-worker.ts runs as a worker thread');
-
-async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i] as T);
-      }
-    }),
-  );
-}
 
 if (workerData.task === 'generate') {
   const { count, seed } = workerData as { count: number; seed: number };
@@ -50,7 +39,7 @@ if (workerData.task === 'generate') {
   };
   port.on('message', async (m: { warmup?: boolean }) => {
     const t0 = performance.now();
-    await pool(m.warmup ? items.slice(0, 20) : items, d.concurrency, raw);
+    await inFlight(m.warmup ? items.slice(0, 20) : items, d.concurrency, raw);
     port.postMessage({ ms: performance.now() - t0 });
   });
   port.postMessage({ ready: true });

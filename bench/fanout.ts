@@ -20,7 +20,7 @@ import * as openpgp from 'openpgp';
 import { createSmtpMailer } from '../src/mail/mailer.ts';
 import { planMail, type RecipientBodyTransform } from '../src/mail/protect.ts';
 import { createMailSealer } from '../src/mail/protect-pool.ts';
-import { emit, fmt, intOption, machine, out, ROOT, round } from './lib.ts';
+import { emit, fmt, inFlight, intOption, machine, out, ROOT, round } from './lib.ts';
 
 const N = intOption('recipients', 10_000);
 const THREADS = intOption('threads', Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
@@ -153,14 +153,6 @@ async function ours(r: Recipient): Promise<void> {
   );
   const built = await sealer.seal(plan, { recipientKey: { key: r.key, fingerprint: r.fingerprint }, now });
   await mailer.send({ from: FROM, to: r.to, messageId, raw: built.raw });
-}
-async function inFlight(list: Recipient[], n: number, fn: (r: Recipient) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, list.length) }, async () => {
-      while (next < list.length) await fn(list[next++] as Recipient);
-    }),
-  );
 }
 
 // The raw baseline: as many threads, each encrypting its slice of the same texts.

@@ -125,6 +125,16 @@ export function freePort(): Promise<number> {
 
 export const now = (): number => performance.now();
 
+/** Runs fn over items with at most n calls in flight at once. */
+export async function inFlight<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The q-quantile (0..1) of the values, nearest-rank. */
