@@ -1,9 +1,11 @@
 // Case messages and artifacts: each carries a TLP 2.0 label and an audience (every
 // participant, or one participant and the coordinator); the policy module decides who reads them.
+
+import type { Selectable } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
 import { type CaseRelation, caseCeiling, mayReadCaseItem, tlpWithin, type UserActor } from '../domain/policy.ts';
 import { problems } from '../problem.ts';
-import type { Tlp } from '../store/schema-cases.ts';
+import type { CaseMessagesTable, Tlp } from '../store/schema-cases.ts';
 import { auditCase } from './cases.ts';
 import { type Box, caseBox } from './data-keys.ts';
 import { notifyMessage } from './notify.ts';
@@ -151,21 +153,7 @@ export function openMessageText(box: Box, m: { id: string; subject_sealed: Buffe
   };
 }
 
-function toView(
-  box: Box,
-  m: {
-    id: string;
-    thread_id: string;
-    subject_sealed: Buffer;
-    body_sealed: Buffer;
-    tlp: Tlp;
-    audience: 'all' | 'org';
-    audience_org_id: string | null;
-    author_user_id: string;
-    author_org_id: string;
-    created_at: Date;
-  },
-): MessageView {
+function toView(box: Box, m: Omit<Selectable<CaseMessagesTable>, 'case_id'>): MessageView {
   return {
     id: m.id,
     threadId: m.thread_id,
