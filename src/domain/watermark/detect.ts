@@ -59,15 +59,39 @@ function occurrences(text: string, slots: readonly Slot[]): Occurrence[] {
 }
 
 /**
- * The slot instances an excerpt shows. Occurrences at the very start of the excerpt (possibly cut
- * off) and those whose key words run to its very end (possibly cut off) are left out; a key seen
- * with two different alternatives (which one copy never shows) is dropped.
+ * For each alternative of a phrase slot, how far before it a longer alternative ending in it
+ * begins ("the case is coordinated by" ends in "coordinated by": 13 characters more). An excerpt
+ * that starts closer than that to a match may have cut the longer one short, so the match is not
+ * read. Zero when no alternative ends in another.
+ */
+const cutRisk = new WeakMap<Slot, number[]>();
+function prefixAtRisk(slot: Slot, alt: number): number {
+  if (slot.kind !== 'phrase') return 0;
+  let risk = cutRisk.get(slot);
+  if (!risk) {
+    const norm = slot.alts.map((a) => normalizeText(a));
+    risk = norm.map((short) =>
+      norm.reduce(
+        (m, long) => (long.length > short.length && long.endsWith(short) ? Math.max(m, long.length - short.length) : m),
+        0,
+      ),
+    );
+    cutRisk.set(slot, risk);
+  }
+  return risk[alt] ?? 0;
+}
+
+/**
+ * The slot instances an excerpt shows. Left out: occurrences at the very start of the excerpt or
+ * so near it that they may be the end of a longer alternative cut off, and those whose key words
+ * run to its very end (possibly cut off); a key seen with two different alternatives (which one
+ * copy never shows) is dropped.
  */
 export function observe(excerpt: string, slots: readonly Slot[]): Observation[] {
   const text = normalizeText(excerpt);
   const byKey = new Map<string, Observation | null>();
   for (const o of occurrences(text, slots)) {
-    if (o.start === 0) continue;
+    if (o.start === 0 || o.start < prefixAtRisk(o.slot, o.alt)) continue;
     const rest = text.slice(o.end);
     const { tokens: following, end } = tokensAndEnd(rest, o.slot.context);
     if (following.length < o.slot.context) continue;
