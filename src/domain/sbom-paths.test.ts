@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ancestorChains, hitColumns, int4ArrayFromSend, int32sFromBytes } from './sbom-paths.ts';
+import { ancestorChains, int4ArrayFromSend } from './sbom-paths.ts';
 
 const be = (...xs: number[]) => {
   const b = Buffer.alloc(xs.length * 4);
@@ -29,7 +29,7 @@ describe('ancestor chains', () => {
   });
 });
 
-describe('hits as columns', () => {
+describe('binary int4 arrays', () => {
   // array_send of '{7,8}'::int4[]: ndim 1, no nulls, oid 23, length 2, lower bound 1, then (4, value) pairs.
   const send = (...xs: number[]) => Buffer.concat([be(1, 0, 23, xs.length, 1), ...xs.map((x) => be(4, x))]);
 
@@ -38,19 +38,5 @@ describe('hits as columns', () => {
     expect(int4ArrayFromSend(null).length).toBe(0);
     expect(int4ArrayFromSend(be(0, 0, 23)).length).toBe(0);
     expect(() => int4ArrayFromSend(Buffer.concat([be(1, 0, 25, 1, 1), be(4, 1)]))).toThrow(/int4/);
-  });
-
-  it('splits the concatenated chains by depth', () => {
-    const cols = {
-      sbomId: Int32Array.from([7, 8]),
-      idx: Int32Array.from([3, 5]),
-      depth: Int32Array.from([1, 3]),
-      pvId: Int32Array.from([42, 43]),
-    };
-    const h = hitColumns(cols, int32sFromBytes(be(100, 101)));
-    expect(Array.from(h.chainAt ?? [])).toEqual([0, 0]);
-    expect(Array.from(h.chains ?? [])).toEqual([100, 101]);
-    expect(() => hitColumns(cols, int32sFromBytes(be(100)))).toThrow(/add up/);
-    expect(hitColumns(cols, null).chainAt).toBeNull();
   });
 });

@@ -1,12 +1,14 @@
 // "Who ships an affected version?" For each vulnerable component (a purl plus a version range),
 // the distinct versions of that package known to Village are matched in memory with the
-// ecosystem's version order; then one index lookup on sbom_components by the matching
-// (package, version) ids finds every SBOM that ships one, and, when asked, one walk up the stored
-// parents gives a shortest dependency path. Results are for the case coordinator only.
+// ecosystem's version order; then one read of the component index (src/services/component-index.ts)
+// by the matching (package, version) ids finds every SBOM that ships one, each with the ancestor
+// chain of its shallowest occurrence when a path is asked for. Results are for the case
+// coordinator only.
 // Also: the job that tells a case's coordinator when a new SBOM matches an open case.
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
-import { type HitColumns, hitColumns, int4ArrayFromSend, int32sFromBytes } from '../domain/sbom-paths.ts';
+import { decodeHits, type Hits } from '../domain/postings.ts';
+import { int4ArrayFromSend } from '../domain/sbom-paths.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
 import {
   type OsvEvent,
@@ -191,28 +193,43 @@ async function orgNames(db: Kysely<DB>, ids: Set<string>): Promise<Map<string, s
 }
 
 /**
- * Every component entry of the given package versions as columns: one index-only scan of
- * sbom_components_pv_idx (which includes each entry's ancestor chain), aggregated into a few
- * values (int4 arrays in binary form, the chains concatenated), so tens of thousands of matches
- * cross from the database as four or five values instead of as many rows. All aggregates of one
- * query see the rows in the same order.
+ * Every SBOM shipping one of the given package versions, at its kept occurrence: the posting rows
+ * of those package versions, the pending rows of uploads not merged yet, and the SBOMs replaced
+ * since the last merge (left out), all in one statement, so one snapshot. Each part crosses as a
+ * few values (int4 arrays in binary form, byte strings concatenated) instead of as many rows.
  */
-async function hitsOf(db: Kysely<DB>, pvIds: number[], withChains: boolean): Promise<HitColumns> {
-  type Packed = { s: Uint8Array | null; i: Uint8Array | null; d: Uint8Array | null; v: Uint8Array | null; c?: Uint8Array | null };
+async function hitsOf(db: Kysely<DB>, pvIds: number[], withChains: boolean): Promise<Hits> {
+  type Packed = Record<'p_pv' | 'p_n' | 'p_e' | 'p_c' | 'q_pv' | 'q_s' | 'q_d' | 'q_c' | 'dead', Uint8Array | null>;
   const r = await sql<Packed>`
-    SELECT array_send(array_agg(c.sbom_id)) AS s, array_send(array_agg(c.idx)) AS i,
-           array_send(array_agg(c.depth)) AS d, array_send(array_agg(c.pv_id)) AS v
-           ${withChains ? sql`, string_agg(c.path, ''::bytea) AS c` : sql``}
-    FROM sbom_components c WHERE c.pv_id = ANY(${pvIds}::int4[])`.execute(db);
+    WITH p AS (
+      SELECT array_send(array_agg(pv_id)) AS pv, array_send(array_agg(n)) AS n, string_agg(entries, ''::bytea) AS e
+             ${withChains ? sql`, string_agg(chains, ''::bytea) AS c` : sql`, NULL::bytea AS c`}
+      FROM component_postings WHERE pv_id = ANY(${pvIds}::int4[])
+    ), q AS (
+      SELECT array_send(array_agg(pv_id)) AS pv, array_send(array_agg(sbom_id)) AS s, array_send(array_agg(depth)) AS d
+             ${withChains ? sql`, string_agg(path, ''::bytea) AS c` : sql`, NULL::bytea AS c`}
+      FROM component_pending WHERE pv_id = ANY(${pvIds}::int4[])
+    ), t AS (
+      SELECT array_send(array_agg(sbom_id)) AS s FROM component_tombstones
+    )
+    SELECT p.pv AS p_pv, p.n AS p_n, p.e AS p_e, p.c AS p_c, q.pv AS q_pv, q.s AS q_s, q.d AS q_d, q.c AS q_c, t.s AS dead
+    FROM p, q, t`.execute(db);
   const row = r.rows[0];
-  return hitColumns(
+  const empty = new Uint8Array(0);
+  return decodeHits(
     {
-      sbomId: int4ArrayFromSend(row?.s),
-      idx: int4ArrayFromSend(row?.i),
-      depth: int4ArrayFromSend(row?.d),
-      pvId: int4ArrayFromSend(row?.v),
+      pvId: int4ArrayFromSend(row?.p_pv),
+      n: int4ArrayFromSend(row?.p_n),
+      entries: row?.p_e ?? empty,
+      chains: withChains ? (row?.p_c ?? empty) : null,
     },
-    withChains ? int32sFromBytes(row?.c) : null,
+    {
+      pvId: int4ArrayFromSend(row?.q_pv),
+      sbomId: int4ArrayFromSend(row?.q_s),
+      depth: int4ArrayFromSend(row?.q_d),
+      chains: withChains ? (row?.q_c ?? empty) : null,
+    },
+    new Set(int4ArrayFromSend(row?.dead)),
   );
 }
 
@@ -245,22 +262,22 @@ async function answer(
   queries: readonly AffectedQuery[],
   opts: { paths: boolean },
 ): Promise<AffectedRow[]> {
-  // Per query: its matches, and which of them is the shallowest occurrence per SBOM and package
-  // version (then the first listed).
-  const found: Array<{ q: AffectedQuery; ids: Map<number, string>; hits: HitColumns; keep: number[] }> = [];
+  // Per query: its matches, one per SBOM and package version (the occurrence the upload kept).
+  const found: Array<{ q: AffectedQuery; ids: Map<number, string>; hits: Hits }> = [];
   const sbomIds = new Set<number>();
   for (const q of queries) {
     const ids = await matchingVersionIds(db, q);
     if (!ids.size) continue;
     const hits = await hitsOf(db, [...ids.keys()], opts.paths);
-    found.push({ q, ids, hits, keep: shallowest(hits, sbomIds) });
+    for (const id of hits.sbomId) sbomIds.add(id);
+    found.push({ q, ids, hits });
   }
   await loadPlaces(db, caches, sbomIds);
   if (opts.paths) {
     const chainIds = new Set<number>();
     for (const f of found) {
       const { chains, chainAt, depth } = f.hits;
-      for (const i of f.keep) {
+      for (let i = 0; i < depth.length; i++) {
         const at = chainAt?.[i] as number;
         for (let k = 0; k < (depth[i] as number) - 1; k++) chainIds.add(chains?.[at + k] as number);
       }
@@ -292,10 +309,10 @@ async function answer(
   const tagRank = ranks(found.map((f) => f.q.tag ?? ''));
   const rows: AffectedRow[] = [];
   const order: number[] = [];
-  for (const { q, ids, hits, keep } of found) {
+  for (const { q, ids, hits } of found) {
     const tag = tagRank.get(q.tag ?? '') as number;
     const componentOf = new Map([...ids].map(([id, c]) => [id, { name: c, rank: componentRank.get(c) as number }]));
-    for (const i of keep) {
+    for (let i = 0; i < hits.sbomId.length; i++) {
       const sbomId = hits.sbomId[i] as number;
       const place = caches.sbomPlaces.get(sbomId);
       if (!place) continue; // replaced after the component lookup
@@ -326,40 +343,6 @@ async function answer(
     }
   }
   return sortByKeys(rows, order);
-}
-
-/**
- * The matches to keep: per SBOM and package version, the shallowest occurrence (then the lowest
- * index). Adds the SBOM ids kept to `sbomIds`.
- */
-function shallowest(hits: HitColumns, sbomIds: Set<number>): number[] {
-  const n = hits.sbomId.length;
-  let maxSbom = 0;
-  for (let i = 0; i < n; i++) if ((hits.sbomId[i] as number) > maxSbom) maxSbom = hits.sbomId[i] as number;
-  // Per package version, kept match + 1 by SBOM id (0: none yet).
-  const slots = new Map<number, Int32Array>();
-  const keep: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const pv = hits.pvId[i] as number;
-    const sbom = hits.sbomId[i] as number;
-    let slot = slots.get(pv);
-    if (!slot) {
-      slot = new Int32Array(maxSbom + 1);
-      slots.set(pv, slot);
-    }
-    const j = (slot[sbom] as number) - 1;
-    if (j < 0) {
-      slot[sbom] = keep.length + 1;
-      keep.push(i);
-      sbomIds.add(sbom);
-      continue;
-    }
-    const b = keep[j] as number;
-    const d = hits.depth[i] as number;
-    const bd = hits.depth[b] as number;
-    if (d < bd || (d === bd && (hits.idx[i] as number) < (hits.idx[b] as number))) keep[j] = i;
-  }
-  return keep;
 }
 
 /** Per SBOM id, its place's position in (product name, product version) order; sorted again only after places were added. */

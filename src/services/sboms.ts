@@ -5,11 +5,13 @@
 import type { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
+import { shallowestPerPackageVersion } from '../domain/postings.ts';
 import { ancestorChains } from '../domain/sbom-paths.ts';
 import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
 import { auditObject } from './audit-log.ts';
+import { addPending, removeFromIndex, requestMerge } from './component-index.ts';
 
 export const SBOM_MATCH_JOB = 'sbom.match';
 
@@ -253,8 +255,12 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       .where('product_version', '=', input.version)
       .returning(['id', 'uid'])
       .executeTakeFirst();
-    // sbom_components has no foreign key (a per-row trigger on the biggest table): its rows go here.
-    if (old) await trx.deleteFrom('sbom_components').where('sbom_id', '=', old.id).execute();
+    // sbom_components has no foreign key (a per-row trigger on the biggest table): its rows go
+    // here, and the component index forgets the SBOM.
+    if (old) {
+      const gone = await trx.deleteFrom('sbom_components').where('sbom_id', '=', old.id).returning('pv_id').execute();
+      await removeFromIndex(trx, old.id, gone.map((g) => g.pv_id));
+    }
     const interned = await internComponents(trx, s, cache);
     learned = interned.learned;
     const pv = interned.pv;
@@ -296,6 +302,15 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
         FROM unnest(${idx}::int4[], ${Array.from(pv.subarray(from, to))}::int4[], ${Array.from(s.depth.subarray(from, to))}::int4[],
                     ${Array.from(s.parent.subarray(from, to))}::int4[], ${offsets}::int4[]) AS u(i, pv, d, p, o)`.execute(trx);
     }
+    const kept = shallowestPerPackageVersion(pv, s.depth);
+    await addPending(trx, {
+      sbomId: row.id,
+      pvId: kept.map((i) => pv[i] as number),
+      depth: kept.map((i) => s.depth[i] as number),
+      paths: chains.bytes,
+      pathAt: kept.map((i) => chains.offset[i] as number),
+    });
+    await requestMerge(ctx, trx, `sbom:${row.uid}`);
     await auditObject(
       ctx,
       trx,

@@ -1,4 +1,4 @@
-// Kysely table types for products and SBOMs (src/store/migrations/0005_products_sboms.sql).
+// Kysely table types for products and SBOMs (src/store/migrations/0005_products_sboms.sql, 0015, 0016).
 import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -57,10 +57,34 @@ export interface SbomComponentsTable {
   path: Buffer;
 }
 
+/** The component index (src/store/migrations/0016_component_postings.sql, src/domain/postings.ts). */
+export interface ComponentPendingTable {
+  pv_id: number;
+  sbom_id: number;
+  depth: number;
+  path: Buffer;
+}
+
+export interface ComponentPostingsTable {
+  pv_id: number;
+  seq: number;
+  n: number;
+  entries: Buffer;
+  chains: Buffer;
+}
+
+export interface ComponentTombstonesTable {
+  sbom_id: number;
+  pv_ids: number[];
+}
+
 export interface SbomsDB {
   products: ProductsTable;
   packages: PackagesTable;
   package_versions: PackageVersionsTable;
   sboms: SbomsTable;
   sbom_components: SbomComponentsTable;
+  component_pending: ComponentPendingTable;
+  component_postings: ComponentPostingsTable;
+  component_tombstones: ComponentTombstonesTable;
 }
