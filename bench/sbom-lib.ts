@@ -22,6 +22,7 @@ import { createLogger } from '../src/http/logging.ts';
 import { createJobQueue } from '../src/jobs/pgboss-queue.ts';
 import { type AffectedQuery, registerSbomMatch, whoIsAffected, withVersion } from '../src/services/affected.ts';
 import { openInstanceKeys } from '../src/services/instance-keys.ts';
+import { mergeComponentIndex, registerComponentIndex, removeFromIndex } from '../src/services/component-index.ts';
 import { ingestSbom } from '../src/services/sboms.ts';
 import type { Database, Engine } from '../src/store/database.ts';
 import type { DB } from '../src/store/schema.ts';
@@ -254,8 +255,7 @@ export async function loadTier(
   }
   await sql`SELECT setval('packages_id_seq', (SELECT max(id) FROM packages))`.execute(db);
   await sql`SELECT setval('package_versions_id_seq', (SELECT max(id) FROM package_versions))`.execute(db);
-  // Bulk load without per-row index maintenance; the indexes are built at the end.
-  await sql`DROP INDEX sbom_components_pv_idx`.execute(db);
+  // Bulk load without per-row index maintenance; the primary key is built at the end.
   await sql`ALTER TABLE sbom_components DROP CONSTRAINT sbom_components_pkey`.execute(db);
 
   const perProduct = Math.ceil(t.sboms / t.products);
@@ -354,10 +354,28 @@ export async function loadTier(
   await sql`SELECT setval('sboms_id_seq', (SELECT max(id) FROM sboms))`.execute(db);
   const ti = now();
   await sql`ALTER TABLE sbom_components ADD PRIMARY KEY (sbom_id, idx)`.execute(db);
-  await sql`CREATE INDEX sbom_components_pv_idx ON sbom_components (pv_id) INCLUDE (sbom_id, idx, depth, path)`.execute(db);
+  log(`  primary key: ${fmt((now() - ti) / 1000, 1)} s`);
+  // The component index as uploads leave it (pending rows: the kept occurrence per SBOM and
+  // package version), then packed by the service's own merge.
+  const tp = now();
+  await sql`INSERT INTO component_pending (pv_id, sbom_id, depth, path)
+            SELECT DISTINCT ON (sbom_id, pv_id) pv_id, sbom_id, depth, path
+            FROM sbom_components ORDER BY sbom_id, pv_id, depth, idx`.execute(db);
+  log(`  pending rows: ${fmt((now() - tp) / 1000, 1)} s`);
+  await mergeAll(db, log);
   await sql`VACUUM ANALYZE`.execute(db);
   log(`  index and VACUUM ANALYZE: ${fmt((now() - ti) / 1000, 1)} s`);
   return { entries, ms: now() - t0 };
+}
+
+/** Merges what is pending into the component index, if anything is, and says how long it took. */
+async function mergeAll(db: Kysely<DB>, log: (s: string) => void): Promise<void> {
+  const pending = await sql<{ n: string }>`SELECT count(*)::text AS n FROM component_pending`.execute(db);
+  const n = Number(pending.rows[0]?.n ?? 0);
+  if (!n) return;
+  const t0 = now();
+  const r = await mergeComponentIndex(db);
+  log(`  component index merge: ${fmt(r.moved)} pending entries packed in ${fmt((now() - t0) / 1000, 1)} s`);
 }
 
 // --- advisories -----------------------------------------------------------------------------------------------
@@ -509,6 +527,7 @@ async function runOn(
       out(
         `  reusing the kept portfolio "${o.keep}" (${fmt(kept.entries)} component entries, built in ${fmt(kept.load_ms / 1000, 1)} s)`,
       );
+      await mergeAll(database.db, out); // what a migration left pending
     } else {
       if (o.keep) await resetPortfolio(database.db);
       load = await loadTier(database.db, tier, u, out);
@@ -580,6 +599,7 @@ async function runOn(
       keys: await openInstanceKeys(database.db, loadConfig({ ...process.env, DATABASE_URL: undefined }), new Date()),
     };
     registerSbomMatch(ctx);
+    registerComponentIndex(ctx);
     await jobs.start();
     const org = await database.db.selectFrom('organizations').select('id').limit(1).executeTakeFirstOrThrow();
     const meta: RequestMeta = { actor: { type: 'anonymous' }, requestId: 'bench' };
@@ -612,9 +632,14 @@ async function runOn(
       dbMs.push(t3 - t2);
     }
     await jobs.stop();
+    // The work an upload leaves to the merge job, timed too: packing the uploads' pending rows.
+    const tm = now();
+    const merged = await mergeComponentIndex(database.db);
+    const mergeMs = now() - tm;
     const skip = Math.min(5, Math.floor(o.ingests / 5)); // warm-up
     const mean = (xs: number[]) => xs.slice(skip).reduce((s, x) => s + x, 0) / Math.max(1, xs.length - skip);
-    const ingestTotal = mean(parseNoSchemaMs) + mean(dbMs);
+    // What an upload costs: the parse as the service does it (schema validation included), then the transaction.
+    const ingestTotal = mean(parseMs) + mean(dbMs);
     out(
       `  ingest of ${o.ingests} SBOMs of 1,000 components (${fmt((docs[0]?.length ?? 0) / 1024)} KiB of CycloneDX JSON each), mean:`,
     );
@@ -622,7 +647,11 @@ async function runOn(
     out(
       `    database transaction (intern, replace, insert, audit, job) ${fmt(mean(dbMs), 1)} ms, p99 ${fmt(quantile(dbMs.slice(skip), 0.99), 1)} ms`,
     );
-    out(`    parse + transaction: ${fmt(ingestTotal, 1)} ms per 1,000 components`);
+    out(`    parse (with schema validation) + transaction: ${fmt(ingestTotal, 1)} ms per 1,000 components`);
+    out(
+      `    then the merge job: ${fmt(merged.moved)} pending entries packed in ${fmt(mergeMs, 1)} ms ` +
+        `(${fmt(mergeMs / Math.max(1, o.ingests), 1)} ms per SBOM, off the upload's path)`,
+    );
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     out(
@@ -645,6 +674,7 @@ async function runOn(
       ingest_db_ms_per_1000: round(mean(dbMs), 1),
       ingest_parse_ms_per_1000: round(mean(parseNoSchemaMs), 1),
       ingest_schema_parse_ms_per_1000: round(mean(parseMs), 1),
+      merge_ms_per_sbom: round(mergeMs / Math.max(1, o.ingests), 1),
       naive_advisories: naive.length,
       naive_p50_ms: round(quantile(naive, 0.5), 1),
       naive_ratio: round(ratio, 1),
@@ -713,7 +743,8 @@ async function keptPortfolio(db: Kysely<DB>, t: Tier): Promise<KeptPortfolio | u
 /** Empties what loadTier fills, so a kept database can be rebuilt for another tier or generator. */
 async function resetPortfolio(db: Kysely<DB>): Promise<void> {
   await sql`DELETE FROM bench_portfolio`.execute(db);
-  await sql`TRUNCATE sbom_components, sboms, package_versions, packages, products CASCADE`.execute(db);
+  await sql`TRUNCATE sbom_components, component_pending, component_postings, component_tombstones,
+                     sboms, package_versions, packages, products CASCADE`.execute(db);
   await sql`DELETE FROM organizations WHERE slug LIKE 'bench-%'`.execute(db);
 }
 
@@ -724,8 +755,15 @@ async function markPortfolio(db: Kysely<DB>, t: Tier, load: { entries: number; m
 
 /** Removes this run's ingested products and SBOMs from a kept portfolio, so the next run sees the same data. */
 async function forgetIngests(db: Kysely<DB>): Promise<void> {
-  await sql`DELETE FROM sbom_components WHERE sbom_id IN (
-              SELECT s.id FROM sboms s JOIN products p ON p.id = s.product_id WHERE p.name LIKE 'ingest-%')`.execute(db);
-  await sql`DELETE FROM products WHERE name LIKE 'ingest-%'`.execute(db);
-  await sql`VACUUM ANALYZE sbom_components`.execute(db);
+  const ingested = await sql<{ id: number }>`
+    SELECT s.id FROM sboms s JOIN products p ON p.id = s.product_id WHERE p.name LIKE 'ingest-%'`.execute(db);
+  await db.transaction().execute(async (trx) => {
+    for (const { id } of ingested.rows) {
+      const gone = await trx.deleteFrom('sbom_components').where('sbom_id', '=', id).returning('pv_id').execute();
+      await removeFromIndex(trx, id, gone.map((g) => g.pv_id));
+    }
+    await sql`DELETE FROM products WHERE name LIKE 'ingest-%'`.execute(trx);
+  });
+  await mergeComponentIndex(db);
+  await sql`VACUUM ANALYZE sbom_components, component_postings, component_pending, component_tombstones`.execute(db);
 }

@@ -140,4 +140,38 @@ describe('the component index', () => {
     expect(spread.rows[0]?.rows).toBeGreaterThanOrEqual(2);
     await step(put('11.1.6', laravel));
   });
+
+  it('lists a package named without a version as possibly affected, whatever the range', async () => {
+    const bom = {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.5',
+      version: 1,
+      metadata: { component: { type: 'application', 'bom-ref': 'app', name: 'Gadget', version: '2.0' } },
+      components: [
+        { type: 'library', 'bom-ref': 'a', name: 'left-pad', purl: 'pkg:npm/left-pad' },
+        { type: 'library', 'bom-ref': 'b', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0' },
+      ],
+      dependencies: [{ ref: 'app', dependsOn: ['a', 'b'] }],
+    };
+    const r = await upload('2.0', JSON.stringify(bom));
+    expect(r.statusCode, r.body).toBe(200);
+    const ask = async (events: unknown[]) => {
+      const a = await coord.request({
+        method: 'POST',
+        url: `/api/v1/cases/${ids.caseId}/affected`,
+        payload: { components: [{ purl: 'pkg:npm/left-pad', events }] },
+      });
+      expect(a.statusCode, a.body).toBe(200);
+      return (a.json() as { results: Array<{ component: string; versionKnown: boolean; productVersion: string }> }).results.map(
+        (x) => [x.productVersion, x.component, x.versionKnown],
+      );
+    };
+    expect(await ask([{ introduced: '0' }, { fixed: '1.0.0' }])).toEqual([['2.0', 'pkg:npm/left-pad', false]]);
+    expect(await ask([{ introduced: '1.3.0' }])).toEqual([
+      ['2.0', 'pkg:npm/left-pad', false],
+      ['2.0', 'pkg:npm/left-pad@1.3.0', true],
+    ]);
+    await mergeComponentIndex(v.db);
+    expect(await ask([{ introduced: '1.3.0' }])).toHaveLength(2);
+  });
 });

@@ -13,6 +13,7 @@ const row = (orgId: string, orgName: string, product: string, version: string, c
   component,
   relation: 'transitive',
   depth: 2,
+  versionKnown: true,
 });
 
 describe('web UI: products and who is affected', () => {

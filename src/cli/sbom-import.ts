@@ -14,6 +14,7 @@ import { createLogger } from '../http/logging.ts';
 import { createJobQueue } from '../jobs/pgboss-queue.ts';
 import { registerSbomMatch } from '../services/affected.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
+import { mergeComponentIndex, registerComponentIndex } from '../services/component-index.ts';
 import { createProduct, ingestSbom, measured } from '../services/sboms.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { openDatabase } from '../store/database.ts';
@@ -61,7 +62,9 @@ export async function sbomImport(config: Config, dir: string, opts: { org?: stri
     await migrateToLatest(database.db);
     const keys = await openInstanceKeys(database.db, config, systemClock.now());
     const ctx: AppContext = { config, database, db: database.db, clock: systemClock, log, jobs, keys };
-    registerSbomMatch(ctx); // declares the queue; this process runs no handlers
+    // Declares the queues; this process runs no handlers (the merge is run below, at the end).
+    registerSbomMatch(ctx);
+    registerComponentIndex(ctx);
     await jobs.start();
     const meta: RequestMeta = { actor: { type: 'anonymous' }, requestId: `cli:sbom-import:${started}` };
     const orgIds = new Map<string, string | null>();
@@ -108,6 +111,8 @@ export async function sbomImport(config: Config, dir: string, opts: { org?: stri
         err(`${label} FAILED: ${why}`);
       }
     }
+    // Pack what was imported into the component index now rather than when the server next runs.
+    if (ok) await mergeComponentIndex(ctx.db);
   } finally {
     await jobs.stop();
     await database.close();

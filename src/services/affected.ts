@@ -44,6 +44,11 @@ export interface AffectedRow {
   component: string;
   relation: 'direct' | 'transitive';
   depth: number;
+  /**
+   * false when the SBOM names the package without a version: the range cannot be checked, so it
+   * may be affected (the coordinator asks the vendor).
+   */
+  versionKnown: boolean;
   /** From the product to the component, as purls; only when paths were asked for. */
   path?: string[];
 }
@@ -52,15 +57,26 @@ export interface AffectedRow {
 export const withVersion = (pkg: string, version: string): string =>
   version === '' ? pkg : `${pkg}@${encodeURIComponent(version).replace(/%3A/gi, ':')}`;
 
-/** The package-version ids of one package whose version is in the range. */
-export async function matchingVersionIds(db: Kysely<DB>, q: AffectedQuery): Promise<Map<number, string>> {
+interface MatchedVersion {
+  /** The component as results name it: the purl with its version, or without when none was given. */
+  name: string;
+  versionKnown: boolean;
+}
+
+/**
+ * The package-version ids of one package whose version is in the range, with the component as
+ * results name it; and the package's entries without a version, which may be affected (named by
+ * the package alone).
+ */
+export async function matchingVersionIds(db: Kysely<DB>, q: AffectedQuery): Promise<Map<number, MatchedVersion>> {
   const n = normalizePurl(q.purl);
   const matches = rangeMatcher(n.type, q.range);
   const versions = await sql<{ id: number; version: string }>`
     SELECT pv.id, pv.version FROM package_versions pv JOIN packages p ON p.id = pv.package_id
     WHERE p.purl = ${n.pkg}`.execute(db);
-  const out = new Map<number, string>();
-  for (const v of versions.rows) if (v.version !== '' && matches(v.version)) out.set(v.id, withVersion(n.pkg, v.version));
+  const out = new Map<number, MatchedVersion>();
+  for (const v of versions.rows)
+    if (v.version === '' || matches(v.version)) out.set(v.id, { name: withVersion(n.pkg, v.version), versionKnown: v.version !== '' });
   return out;
 }
 
@@ -263,7 +279,7 @@ async function answer(
   opts: { paths: boolean },
 ): Promise<AffectedRow[]> {
   // Per query: its matches, one per SBOM and package version (the occurrence the upload kept).
-  const found: Array<{ q: AffectedQuery; ids: Map<number, string>; hits: Hits }> = [];
+  const found: Array<{ q: AffectedQuery; ids: Map<number, MatchedVersion>; hits: Hits }> = [];
   const sbomIds = new Set<number>();
   for (const q of queries) {
     const ids = await matchingVersionIds(db, q);
@@ -305,19 +321,21 @@ async function answer(
   });
   const product = productOrder(caches);
   const span = caches.sbomPlaces.size + 1;
-  const componentRank = ranks(found.flatMap((f) => [...f.ids.values()]));
+  const componentRank = ranks(found.flatMap((f) => [...f.ids.values()].map((m) => m.name)));
   const tagRank = ranks(found.map((f) => f.q.tag ?? ''));
   const rows: AffectedRow[] = [];
   const order: number[] = [];
   for (const { q, ids, hits } of found) {
     const tag = tagRank.get(q.tag ?? '') as number;
-    const componentOf = new Map([...ids].map(([id, c]) => [id, { name: c, rank: componentRank.get(c) as number }]));
+    const componentOf = new Map(
+      [...ids].map(([id, m]) => [id, { ...m, rank: componentRank.get(m.name) as number }]),
+    );
     for (let i = 0; i < hits.sbomId.length; i++) {
       const sbomId = hits.sbomId[i] as number;
       const place = caches.sbomPlaces.get(sbomId);
       if (!place) continue; // replaced after the component lookup
       const depth = hits.depth[i] as number;
-      const component = componentOf.get(hits.pvId[i] as number) as { name: string; rank: number };
+      const component = componentOf.get(hits.pvId[i] as number) as { name: string; rank: number; versionKnown: boolean };
       const row: AffectedRow = {
         tag: q.tag ?? null,
         orgId: place.orgId,
@@ -329,6 +347,7 @@ async function answer(
         component: component.name,
         relation: depth === 1 ? 'direct' : 'transitive',
         depth,
+        versionKnown: component.versionKnown,
       };
       if (opts.paths) {
         const path = [`${place.productName}@${place.productVersion}`];
@@ -498,9 +517,10 @@ export function registerSbomMatch(ctx: AppContext): void {
         const type = normalizePurl(x.q.purl).type;
         const inRange = rangeMatcher(type, x.q.range);
         for (const s of shipped.rows) {
-          if (s.purl !== x.q.purl || s.version === '' || !inRange(s.version)) continue;
+          // A package listed without a version may be affected: the coordinator hears of it too.
+          if (s.purl !== x.q.purl || (s.version !== '' && !inRange(s.version))) continue;
           const m = matched.get(x.caseId) ?? { ref: x.ref, coordinator: x.coordinator, components: new Set<string>() };
-          m.components.add(withVersion(s.purl, s.version));
+          m.components.add(s.version === '' ? `${s.purl} (version not given)` : withVersion(s.purl, s.version));
           matched.set(x.caseId, m);
         }
       }

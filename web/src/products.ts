@@ -20,6 +20,8 @@ export interface AffectedRow {
   component: string;
   relation: 'direct' | 'transitive';
   depth: number;
+  /** false: the SBOM names the package without a version, so it may be affected. */
+  versionKnown: boolean;
   path?: string[];
 }
 

@@ -53,6 +53,7 @@ const AffectedOut = z.object({
       component: z.string(),
       relation: z.enum(['direct', 'transitive']),
       depth: z.number().int(),
+      versionKnown: z.boolean(),
       path: z.array(z.string()).optional(),
     }),
   ),

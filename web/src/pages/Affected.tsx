@@ -40,6 +40,14 @@ function AffectedTable({ rows, label, vulnNames }: { rows: AffectedRow[]; label:
               </td>
               <td>
                 <code className="purl">{r.component}</code>
+                {r.versionKnown ? null : (
+                  <>
+                    {' '}
+                    <Badge kind="warn" title="The SBOM names this package without a version: ask the vendor">
+                      version not given
+                    </Badge>
+                  </>
+                )}
               </td>
               <td>
                 <Badge kind={r.relation === 'direct' ? 'bad' : 'warn'} title={`depth ${r.depth}`}>
