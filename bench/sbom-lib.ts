@@ -21,8 +21,8 @@ import { parseVers, rangeMatcher } from '../src/formats/vers.ts';
 import { createLogger } from '../src/http/logging.ts';
 import { createJobQueue } from '../src/jobs/pgboss-queue.ts';
 import { type AffectedQuery, registerSbomMatch, whoIsAffected, withVersion } from '../src/services/affected.ts';
+import { mergeAndTidy, mergeComponentIndex, registerComponentIndex, removeFromIndex } from '../src/services/component-index.ts';
 import { openInstanceKeys } from '../src/services/instance-keys.ts';
-import { mergeComponentIndex, registerComponentIndex, removeFromIndex } from '../src/services/component-index.ts';
 import { ingestSbom } from '../src/services/sboms.ts';
 import type { Database, Engine } from '../src/store/database.ts';
 import type { DB } from '../src/store/schema.ts';
@@ -374,8 +374,8 @@ async function mergeAll(db: Kysely<DB>, log: (s: string) => void): Promise<void>
   const n = Number(pending.rows[0]?.n ?? 0);
   if (!n) return;
   const t0 = now();
-  const r = await mergeComponentIndex(db);
-  log(`  component index merge: ${fmt(r.moved)} pending entries packed in ${fmt((now() - t0) / 1000, 1)} s`);
+  const r = await mergeAndTidy(db);
+  log(`  component index merge (and vacuum): ${fmt(r.moved)} pending entries packed in ${fmt((now() - t0) / 1000, 1)} s`);
 }
 
 // --- advisories -----------------------------------------------------------------------------------------------
@@ -760,7 +760,11 @@ async function forgetIngests(db: Kysely<DB>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     for (const { id } of ingested.rows) {
       const gone = await trx.deleteFrom('sbom_components').where('sbom_id', '=', id).returning('pv_id').execute();
-      await removeFromIndex(trx, id, gone.map((g) => g.pv_id));
+      await removeFromIndex(
+        trx,
+        id,
+        gone.map((g) => g.pv_id),
+      );
     }
     await sql`DELETE FROM products WHERE name LIKE 'ingest-%'`.execute(trx);
   });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHits } from '../src/domain/postings.ts';
+import { decodeHits, encodePending } from '../src/domain/postings.ts';
 import { mergeComponentIndex } from '../src/services/component-index.ts';
 import { makeOrg, makeUser, type Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
 
@@ -39,16 +39,9 @@ async function expectIndexMatchesComponents() {
   const pendingRows = await sql<{ pv: number; s: number; d: number; c: Buffer }>`
     SELECT pv_id AS pv, sbom_id AS s, depth AS d, path AS c FROM component_pending`.execute(v.db);
   const hits = decodeHits(
+    ordered.rows.map((o) => ({ pvId: o.pv, n: o.n, entries: o.e, chains: o.c })),
     {
-      pvId: Int32Array.from(ordered.rows.map((o) => o.pv)),
-      n: Int32Array.from(ordered.rows.map((o) => o.n)),
-      entries: Buffer.concat(ordered.rows.map((o) => o.e)),
-      chains: Buffer.concat(ordered.rows.map((o) => o.c)),
-    },
-    {
-      pvId: Int32Array.from(pendingRows.rows.map((o) => o.pv)),
-      sbomId: Int32Array.from(pendingRows.rows.map((o) => o.s)),
-      depth: Int32Array.from(pendingRows.rows.map((o) => o.d)),
+      records: encodePending(pendingRows.rows.map((o) => ({ pvId: o.pv, sbomId: o.s, depth: o.d }))),
       chains: Buffer.concat(pendingRows.rows.map((o) => o.c)),
     },
     new Set(dead.rows.map((d) => d.s)),

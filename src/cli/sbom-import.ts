@@ -13,8 +13,8 @@ import { parseSbom, SbomError } from '../formats/sbom.ts';
 import { createLogger } from '../http/logging.ts';
 import { createJobQueue } from '../jobs/pgboss-queue.ts';
 import { registerSbomMatch } from '../services/affected.ts';
+import { mergeAndTidy, registerComponentIndex } from '../services/component-index.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
-import { mergeComponentIndex, registerComponentIndex } from '../services/component-index.ts';
 import { createProduct, ingestSbom, measured } from '../services/sboms.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { openDatabase } from '../store/database.ts';
@@ -112,7 +112,7 @@ export async function sbomImport(config: Config, dir: string, opts: { org?: stri
       }
     }
     // Pack what was imported into the component index now rather than when the server next runs.
-    if (ok) await mergeComponentIndex(ctx.db);
+    if (ok) await mergeAndTidy(ctx.db);
   } finally {
     await jobs.stop();
     await database.close();

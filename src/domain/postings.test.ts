@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHits, ENTRY_BYTES, encodeEntries, shallowestPerPackageVersion, withoutSboms } from './postings.ts';
+import {
+  decodeHits,
+  ENTRY_BYTES,
+  encodeEntries,
+  encodePending,
+  int32s,
+  type PostingRead,
+  shallowestPerPackageVersion,
+  withoutSboms,
+} from './postings.ts';
 
 const be = (...xs: number[]) => {
   const b = Buffer.alloc(xs.length * 4);
   for (let i = 0; i < xs.length; i++) b.writeInt32BE(xs[i] as number, i * 4);
   return b;
 };
-const noPending = { pvId: new Int32Array(0), sbomId: new Int32Array(0), depth: new Int32Array(0), chains: new Uint8Array(0) };
 
 describe('the kept occurrence per package version', () => {
   it('is the shallowest, then the first listed', () => {
@@ -19,18 +27,20 @@ describe('the kept occurrence per package version', () => {
 
 describe('decoding hits', () => {
   // Two rows of pv 42 (SBOMs 1 at depth 1 and 2 at depth 3; then SBOM 9 at depth 2), one of pv 43.
-  const postings = {
-    pvId: Int32Array.from([42, 42, 43]),
-    n: Int32Array.from([2, 1, 1]),
-    entries: encodeEntries([
-      { sbomId: 1, depth: 1 },
-      { sbomId: 2, depth: 3 },
-      { sbomId: 9, depth: 2 },
-      { sbomId: 2, depth: 1 },
-    ]),
-    chains: be(100, 101, 102),
-  };
-  const pending = { pvId: Int32Array.from([43]), sbomId: Int32Array.from([11]), depth: Int32Array.from([2]), chains: be(200) };
+  const postings = [
+    {
+      pvId: 42,
+      n: 2,
+      entries: encodeEntries([
+        { sbomId: 1, depth: 1 },
+        { sbomId: 2, depth: 3 },
+      ]),
+      chains: be(100, 101),
+    },
+    { pvId: 42, n: 1, entries: encodeEntries([{ sbomId: 9, depth: 2 }]), chains: be(102) },
+    { pvId: 43, n: 1, entries: encodeEntries([{ sbomId: 2, depth: 1 }]), chains: be() },
+  ];
+  const pending = { records: encodePending([{ pvId: 43, sbomId: 11, depth: 2 }]), chains: be(200) };
 
   it('reads posting rows and pending rows as one list, each hit with its chain', () => {
     const h = decodeHits(postings, pending, new Set());
@@ -50,16 +60,28 @@ describe('decoding hits', () => {
   });
 
   it('reads no chains when none are asked for', () => {
-    const h = decodeHits({ ...postings, chains: null }, { ...pending, chains: null }, new Set());
+    const h = decodeHits(
+      postings.map((r) => ({ ...r, chains: null })),
+      { ...pending, chains: null },
+      new Set(),
+    );
     expect(h.chains).toBeNull();
     expect(h.sbomId.length).toBe(5);
   });
 
   it('refuses rows whose parts do not add up', () => {
-    expect(() => decodeHits({ ...postings, n: Int32Array.from([2, 1, 2]) }, noPending, new Set())).toThrow(/add up/);
-    expect(() => decodeHits({ ...postings, chains: be(100, 101) }, noPending, new Set())).toThrow(/chains/);
-    expect(() => decodeHits({ ...postings, chains: be(100, 101, 102, 103) }, noPending, new Set())).toThrow(/chains/);
-    expect(() => decodeHits(postings, { ...pending, chains: be() }, new Set())).toThrow(/paths|chains/);
+    const none = { records: new Uint8Array(0), chains: new Uint8Array(0) };
+    expect(() => decodeHits([{ ...(postings[0] as PostingRead), n: 3 }], none, new Set())).toThrow(/add up/);
+    expect(() => decodeHits([{ ...(postings[0] as PostingRead), chains: be(100) }], none, new Set())).toThrow(/chains/);
+    expect(() => decodeHits([{ ...(postings[0] as PostingRead), chains: be(100, 101, 102) }], none, new Set())).toThrow(/chains/);
+    expect(() => decodeHits([], { ...pending, chains: be() }, new Set())).toThrow(/paths|chains/);
+    expect(() => decodeHits([], { records: new Uint8Array(5), chains: null }, new Set())).toThrow(/partial/);
+  });
+
+  it('reads tombstones as int32 lists', () => {
+    expect(Array.from(int32s(be(7, -1)))).toEqual([7, -1]);
+    expect(int32s(null).length).toBe(0);
+    expect(() => int32s(new Uint8Array(3))).toThrow(/multiple of 4/);
   });
 });
 

@@ -36,73 +36,91 @@ export interface Hits {
   chainAt: Int32Array | null;
 }
 
-export interface PostingRows {
-  /** Per row: its package version and how many entries it holds. */
-  pvId: Int32Array;
-  n: Int32Array;
-  /** The rows' entries, concatenated in row order. */
+/** One posting row as a query reads it. */
+export interface PostingRead {
+  pvId: number;
+  n: number;
   entries: Uint8Array;
-  /** The rows' chains, concatenated in the same order; null when not read. */
+  /** null when not read. */
   chains: Uint8Array | null;
 }
 
-export interface PendingRows {
-  pvId: Int32Array;
-  sbomId: Int32Array;
-  depth: Int32Array;
-  /** The rows' paths, concatenated in row order; null when not read. */
+/** Pending rows as a query reads them: packed (package version, SBOM id, depth) records. */
+export interface PendingRead {
+  /** Per row: package-version id, SBOM id and depth, int32 big-endian each (PENDING_BYTES). */
+  records: Uint8Array;
+  /** The rows' paths, concatenated in the same order; null when not read. */
   chains: Uint8Array | null;
 }
+export const PENDING_BYTES = 12;
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
+/** Concatenated int32 big-endian values (the SBOM ids of tombstones, as a query reads them). */
+export function int32s(b: Uint8Array | null | undefined): Int32Array {
+  if (!b || b.byteLength === 0) return new Int32Array(0);
+  if (b.byteLength % 4 !== 0) throw new Error('int32 list: a length that is not a multiple of 4');
+  const v = view(b);
+  const out = new Int32Array(b.byteLength / 4);
+  for (let i = 0; i < out.length; i++) out[i] = v.getInt32(4 * i);
+  return out;
+}
+
 /**
  * Posting rows and pending rows as one set of hits, leaving out SBOMs in `dead` (replaced since
- * the last merge). Throws when the parts do not add up (a corrupt row).
+ * the last merge); chains are decoded when every part carries them. Throws when the parts do not
+ * add up (a corrupt row).
  */
-export function decodeHits(postings: PostingRows, pending: PendingRows, dead: ReadonlySet<number>): Hits {
-  let total = 0;
-  for (const n of postings.n) total += n;
-  if (postings.entries.byteLength !== total * ENTRY_BYTES) throw new Error('postings: entries do not add up to the counts');
-  const all = total + pending.sbomId.length;
-  const sbomId = new Int32Array(all);
-  const depth = new Int32Array(all);
-  const pvId = new Int32Array(all);
-  const withChains = postings.chains !== null && pending.chains !== null;
-  const chainAt = withChains ? new Int32Array(all) : null;
-  const chainBytes = withChains ? (postings.chains as Uint8Array).byteLength + (pending.chains as Uint8Array).byteLength : 0;
+export function decodeHits(postings: readonly PostingRead[], pending: PendingRead, dead: ReadonlySet<number>): Hits {
+  if (pending.records.byteLength % PENDING_BYTES !== 0) throw new Error('pending: a partial record');
+  const pendingCount = pending.records.byteLength / PENDING_BYTES;
+  let total = pendingCount;
+  let chainBytes = pending.chains?.byteLength ?? 0;
+  let withChains = pending.chains !== null;
+  for (const row of postings) {
+    if (row.entries.byteLength !== row.n * ENTRY_BYTES) throw new Error('postings: entries do not add up to the count');
+    total += row.n;
+    chainBytes += row.chains?.byteLength ?? 0;
+    if (row.chains === null) withChains = false;
+  }
+  const sbomId = new Int32Array(total);
+  const depth = new Int32Array(total);
+  const pvId = new Int32Array(total);
+  const chainAt = withChains ? new Int32Array(total) : null;
   const chains = withChains ? new Int32Array(chainBytes / 4) : null;
-  const ev = view(postings.entries);
-  const cv = postings.chains ? view(postings.chains) : null;
   let out = 0;
   let chainOut = 0;
-  let entry = 0;
-  let chainIn = 0;
+  /** Adds one hit unless its SBOM is dead; returns where the next chain starts in src. */
   const put = (s: number, d: number, pv: number, src: DataView | null, at: number): number => {
     if (d < 1) throw new Error('postings: a depth below 1');
-    if (dead.has(s)) return at + (d - 1) * 4;
+    const next = at + (d - 1) * 4;
+    if (dead.has(s)) return next;
     sbomId[out] = s;
     depth[out] = d;
     pvId[out] = pv;
     if (chains && chainAt && src) {
+      if (next > src.byteLength) throw new Error('postings: chains shorter than the depths');
       chainAt[out] = chainOut;
-      if (at + (d - 1) * 4 > src.byteLength) throw new Error('postings: chains shorter than the depths');
-      for (let k = 0; k < d - 1; k++) chains[chainOut++] = src.getInt32(at + 4 * k);
+      for (let k = at; k < next; k += 4) chains[chainOut++] = src.getInt32(k);
     }
     out++;
-    return at + (d - 1) * 4;
+    return next;
   };
-  for (let r = 0; r < postings.n.length; r++) {
-    const pv = postings.pvId[r] as number;
-    for (let k = postings.n[r] as number; k > 0; k--, entry += ENTRY_BYTES)
-      chainIn = put(ev.getInt32(entry), ev.getInt32(entry + 4), pv, cv, chainIn);
+  for (const row of postings) {
+    const ev = view(row.entries);
+    const cv = withChains && row.chains ? view(row.chains) : null;
+    let at = 0;
+    for (let k = 0; k < row.n; k++) at = put(ev.getInt32(k * ENTRY_BYTES), ev.getInt32(k * ENTRY_BYTES + 4), row.pvId, cv, at);
+    if (cv && at !== cv.byteLength) throw new Error('postings: chains do not add up to the depths');
   }
-  if (cv && chainIn !== cv.byteLength) throw new Error('postings: chains longer than the depths');
-  const pcv = pending.chains ? view(pending.chains) : null;
-  let pendingIn = 0;
-  for (let i = 0; i < pending.sbomId.length; i++)
-    pendingIn = put(pending.sbomId[i] as number, pending.depth[i] as number, pending.pvId[i] as number, pcv, pendingIn);
-  if (pcv && pendingIn !== pcv.byteLength) throw new Error('pending: paths do not add up to the depths');
+  const rv = view(pending.records);
+  const pcv = withChains && pending.chains ? view(pending.chains) : null;
+  let at = 0;
+  for (let i = 0; i < pendingCount; i++) {
+    const o = i * PENDING_BYTES;
+    at = put(rv.getInt32(o + 4), rv.getInt32(o + 8), rv.getInt32(o), pcv, at);
+  }
+  if (pcv && at !== pcv.byteLength) throw new Error('pending: paths do not add up to the depths');
   return {
     sbomId: sbomId.subarray(0, out),
     depth: depth.subarray(0, out),
@@ -146,6 +164,17 @@ export function withoutSboms(row: PostingRow, dead: ReadonlySet<number>): Postin
   }
   if (at !== row.chains.byteLength) throw new Error('postings: chains do not add up to the depths');
   return { n, entries: Buffer.concat(entries), chains: Buffer.concat(chains) };
+}
+
+/** Pending records as a query reads them (for tests and tools). */
+export function encodePending(list: ReadonlyArray<{ pvId: number; sbomId: number; depth: number }>): Buffer {
+  const b = Buffer.alloc(list.length * PENDING_BYTES);
+  list.forEach((e, k) => {
+    b.writeInt32BE(e.pvId, k * PENDING_BYTES);
+    b.writeInt32BE(e.sbomId, k * PENDING_BYTES + 4);
+    b.writeInt32BE(e.depth, k * PENDING_BYTES + 8);
+  });
+  return b;
 }
 
 /** Entries as the rows hold them (for tests and tools): SBOM id and depth per entry. */

@@ -3,7 +3,7 @@
 // the component index's merge jobs (uploads still pending are merged now).
 // Every process offers the job each minute under the same idempotency key, so it runs once.
 import type { AppContext } from '../context.ts';
-import { mergeComponentIndex, mergePending } from '../services/component-index.ts';
+import { mergeAndTidy, mergePending } from '../services/component-index.ts';
 import { openDueTents } from '../services/tents.ts';
 import { pruneHits } from '../store/rate-limits.ts';
 
@@ -18,7 +18,7 @@ export function registerHousekeeping(ctx: AppContext): void {
     await pruneHits(ctx.db, new Date(now.getTime() - 24 * 3600_000));
     const opened = await openDueTents(ctx);
     if (opened) ctx.log.warn({ opened }, 'housekeeping opened overdue tents');
-    if (await mergePending(ctx.db)) await mergeComponentIndex(ctx.db);
+    if (await mergePending(ctx.db)) await mergeAndTidy(ctx.db);
   });
 }
 

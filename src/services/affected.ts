@@ -7,8 +7,7 @@
 // Also: the job that tells a case's coordinator when a new SBOM matches an open case.
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
-import { decodeHits, type Hits } from '../domain/postings.ts';
-import { int4ArrayFromSend } from '../domain/sbom-paths.ts';
+import { decodeHits, type Hits, int32s, type PendingRead, type PostingRead } from '../domain/postings.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
 import {
   type OsvEvent,
@@ -22,6 +21,15 @@ import { queueMail } from '../mail/outbox.ts';
 import { escalationToCoordinator } from '../mail/templates.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
+import {
+  type AffectedCaches,
+  cachesFor,
+  loadPlaces,
+  loadPvNames,
+  productOrder,
+  type SbomPlace,
+  withVersion,
+} from './affected-caches.ts';
 import { orgRecipients } from './notify.ts';
 import { SBOM_MATCH_JOB } from './sboms.ts';
 import { addTimeline } from './timeline.ts';
@@ -53,9 +61,7 @@ export interface AffectedRow {
   path?: string[];
 }
 
-/** A purl with a version, as the path and results show it. */
-export const withVersion = (pkg: string, version: string): string =>
-  version === '' ? pkg : `${pkg}@${encodeURIComponent(version).replace(/%3A/gi, ':')}`;
+export { withVersion };
 
 interface MatchedVersion {
   /** The component as results name it: the purl with its version, or without when none was given. */
@@ -76,181 +82,75 @@ export async function matchingVersionIds(db: Kysely<DB>, q: AffectedQuery): Prom
     WHERE p.purl = ${n.pkg}`.execute(db);
   const out = new Map<number, MatchedVersion>();
   for (const v of versions.rows)
-    if (v.version === '' || matches(v.version)) out.set(v.id, { name: withVersion(n.pkg, v.version), versionKnown: v.version !== '' });
+    if (v.version === '' || matches(v.version))
+      out.set(v.id, { name: withVersion(n.pkg, v.version), versionKnown: v.version !== '' });
   return out;
 }
 
-// --- caches of immutable facts -------------------------------------------------------------------------
-//
-// Per database (a WeakMap keyed by the Kysely instance), two caches of facts that never change
-// once written, so they need no invalidation and never hold an answer to a query:
-//   - sbomPlaces: sboms.id → (uid, product id, product name, product version, org id). An sboms
-//     row is never updated (a new upload inserts a new row with a new serial id; ids are never
-//     reused) and products are never renamed or moved to another organization. Entries of deleted
-//     SBOMs are dead weight only: no component entry refers to them any more.
-//   - pvNames: package_versions.id → the purl with version, for paths. Interned pairs are never
-//     deleted or renumbered.
-// Organization names can change (PATCH /organizations/{id}), so they are read fresh on every query.
-// Both caches are filled lazily by the queries that need them and emptied when they grow past
-// their limit.
-
-interface SbomPlace {
-  uid: string;
-  productId: string;
-  productName: string;
-  productVersion: string;
-  orgId: string;
-  /** The organization's small number in this cache (AffectedCaches.orgIds). */
-  orgSlot: number;
-}
-/** SBOM places by SBOM id: an array (ids are small serial integers), read once per result row. */
-class PlaceTable {
-  private byId: Array<SbomPlace | undefined> = [];
-  size = 0;
-  get(id: number): SbomPlace | undefined {
-    return this.byId[id];
-  }
-  has(id: number): boolean {
-    return this.byId[id] !== undefined;
-  }
-  set(id: number, p: SbomPlace): void {
-    if (this.byId[id] === undefined) this.size++;
-    this.byId[id] = p;
-  }
-  clear(): void {
-    this.byId = [];
-    this.size = 0;
-  }
-  *entries(): IterableIterator<[number, SbomPlace]> {
-    for (let id = 0; id < this.byId.length; id++) {
-      const p = this.byId[id];
-      if (p) yield [id, p];
-    }
-  }
-}
-
-interface AffectedCaches {
-  sbomPlaces: PlaceTable;
-  pvNames: Map<number, string>;
-  /** Organization ids by slot, and back. */
-  orgIds: string[];
-  orgSlots: Map<string, number>;
-  /** Per SBOM id, its place's position in (product name, product version) order; null when places were added since. */
-  productOrder: Int32Array | null;
-}
-const SBOM_PLACES_LIMIT = 1_000_000;
-const PV_NAMES_LIMIT = 2_000_000;
-const affectedCaches = new WeakMap<object, AffectedCaches>();
-function cachesFor(db: object): AffectedCaches {
-  let c = affectedCaches.get(db);
-  if (!c) {
-    c = { sbomPlaces: new PlaceTable(), pvNames: new Map(), orgIds: [], orgSlots: new Map(), productOrder: null };
-    affectedCaches.set(db, c);
-  }
-  if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) {
-    c.sbomPlaces.clear();
-    c.orgIds = [];
-    c.orgSlots.clear();
-    c.productOrder = null;
-  }
-  if (c.pvNames.size > PV_NAMES_LIMIT) c.pvNames.clear();
-  return c;
-}
-
-/** Fills the SBOM place cache for the ids it lacks (one statement); ids of SBOMs deleted meanwhile stay absent. */
-async function loadPlaces(db: Kysely<DB>, caches: AffectedCaches, ids: Iterable<number>): Promise<void> {
-  const cache = caches.sbomPlaces;
-  const missing: number[] = [];
-  for (const id of ids) if (!cache.has(id)) missing.push(id);
-  if (!missing.length) return;
-  caches.productOrder = null;
-  const r = await sql<{ t: string }>`
-    SELECT coalesce(json_agg(json_build_array(s.id, s.uid, s.product_id, p.name, s.product_version, s.org_id)), '[]')::text AS t
-    FROM sboms s JOIN products p ON p.id = s.product_id WHERE s.id = ANY(${missing}::int4[])`.execute(db);
-  for (const [id, uid, productId, productName, productVersion, orgId] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<
-    [number, string, string, string, string, string]
-  >)
-    cache.set(id, { uid, productId, productName, productVersion, orgId, orgSlot: orgSlot(caches, orgId) });
-}
-
-function orgSlot(caches: AffectedCaches, orgId: string): number {
-  let slot = caches.orgSlots.get(orgId);
-  if (slot === undefined) {
-    slot = caches.orgIds.length;
-    caches.orgIds.push(orgId);
-    caches.orgSlots.set(orgId, slot);
-  }
-  return slot;
-}
-
-/** Fills the package-version name cache for the ids it lacks (one statement). */
-async function loadPvNames(db: Kysely<DB>, cache: Map<number, string>, ids: Iterable<number>): Promise<void> {
-  const missing = new Set<number>();
-  for (const id of ids) if (!cache.has(id)) missing.add(id);
-  if (!missing.size) return;
-  const r = await sql<{ t: string }>`
-    SELECT coalesce(json_agg(json_build_array(pv.id, p.purl, pv.version)), '[]')::text AS t
-    FROM package_versions pv JOIN packages p ON p.id = pv.package_id WHERE pv.id = ANY(${[...missing]}::int4[])`.execute(db);
-  for (const [id, purl, version] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string, string]>)
-    cache.set(id, withVersion(purl, version));
-}
-
 /** Organization names, read fresh (they can change). */
-async function orgNames(db: Kysely<DB>, ids: Set<string>): Promise<Map<string, string>> {
+async function orgNames(db: Kysely<DB>, ids: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  if (!ids.size) return out;
-  const rows = await db
-    .selectFrom('organizations')
-    .select(['id', 'name'])
-    .where('id', 'in', [...ids])
-    .execute();
+  if (!ids.length) return out;
+  const rows = await db.selectFrom('organizations').select(['id', 'name']).where('id', 'in', ids).execute();
   for (const r of rows) out.set(r.id, r.name);
   return out;
 }
 
-/**
- * Every SBOM shipping one of the given package versions, at its kept occurrence: the posting rows
- * of those package versions, the pending rows of uploads not merged yet, and the SBOMs replaced
- * since the last merge (left out), all in one statement, so one snapshot. Each part crosses as a
- * few values (int4 arrays in binary form, byte strings concatenated) instead of as many rows.
- */
-async function hitsOf(db: Kysely<DB>, pvIds: number[], withChains: boolean): Promise<Hits> {
-  type Packed = Record<'p_pv' | 'p_n' | 'p_e' | 'p_c' | 'q_pv' | 'q_s' | 'q_d' | 'q_c' | 'dead', Uint8Array | null>;
-  const r = await sql<Packed>`
-    WITH p AS (
-      SELECT array_send(array_agg(pv_id)) AS pv, array_send(array_agg(n)) AS n, string_agg(entries, ''::bytea) AS e
-             ${withChains ? sql`, string_agg(chains, ''::bytea) AS c` : sql`, NULL::bytea AS c`}
-      FROM component_postings WHERE pv_id = ANY(${pvIds}::int4[])
-    ), q AS (
-      SELECT array_send(array_agg(pv_id)) AS pv, array_send(array_agg(sbom_id)) AS s, array_send(array_agg(depth)) AS d
-             ${withChains ? sql`, string_agg(path, ''::bytea) AS c` : sql`, NULL::bytea AS c`}
-      FROM component_pending WHERE pv_id = ANY(${pvIds}::int4[])
-    ), t AS (
-      SELECT array_send(array_agg(sbom_id)) AS s FROM component_tombstones
-    )
-    SELECT p.pv AS p_pv, p.n AS p_n, p.e AS p_e, p.c AS p_c, q.pv AS q_pv, q.s AS q_s, q.d AS q_d, q.c AS q_c, t.s AS dead
-    FROM p, q, t`.execute(db);
-  const row = r.rows[0];
-  const empty = new Uint8Array(0);
-  return decodeHits(
-    {
-      pvId: int4ArrayFromSend(row?.p_pv),
-      n: int4ArrayFromSend(row?.p_n),
-      entries: row?.p_e ?? empty,
-      chains: withChains ? (row?.p_c ?? empty) : null,
-    },
-    {
-      pvId: int4ArrayFromSend(row?.q_pv),
-      sbomId: int4ArrayFromSend(row?.q_s),
-      depth: int4ArrayFromSend(row?.q_d),
-      chains: withChains ? (row?.q_c ?? empty) : null,
-    },
-    new Set(int4ArrayFromSend(row?.dead)),
-  );
-}
+/** Organizations whose names a query reads along with its matches (beyond this, they are read after). */
+const ORG_NAMES_WITH_MATCHES = 2000;
 
-/** Plain code-unit order: stable across engines and much cheaper than localeCompare. */
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * Every SBOM shipping one of the given package versions, at its kept occurrence, in one statement
+ * (so one snapshot): the posting rows of those package versions (each row a value of at most
+ * ROW_CAPACITY entries: many moderate values cross faster than one large one), the pending rows
+ * of uploads not merged yet packed into one value, the SBOMs replaced since the last merge (left
+ * out), and the current names of the given organizations.
+ */
+async function readMatches(
+  db: Kysely<DB>,
+  pvIds: number[],
+  withChains: boolean,
+  orgIds: string[],
+): Promise<{ hits: Hits; names: Map<string, string> }> {
+  type Row = {
+    k: 'p' | 'q' | 't' | 'o';
+    pv: number | null;
+    n: number | null;
+    e: Uint8Array | null;
+    c: Uint8Array | null;
+    t: string | null;
+  };
+  const r = await sql<Row>`
+    SELECT 'p' AS k, pv_id AS pv, n, entries AS e, ${withChains ? sql`chains` : sql`NULL::bytea`} AS c, NULL::text AS t
+    FROM component_postings WHERE pv_id = ANY(${pvIds}::int4[])
+    UNION ALL
+    SELECT 'q', NULL, NULL, string_agg(int4send(pv_id) || int4send(sbom_id) || int4send(depth), ''::bytea),
+           ${withChains ? sql`string_agg(path, ''::bytea)` : sql`NULL::bytea`}, NULL
+    FROM component_pending WHERE pv_id = ANY(${pvIds}::int4[])
+    UNION ALL
+    SELECT 't', NULL, NULL, string_agg(int4send(sbom_id), ''::bytea), NULL, NULL FROM component_tombstones
+    UNION ALL
+    SELECT 'o', NULL, NULL, NULL, NULL, coalesce(json_agg(json_build_array(id, name)), '[]')::text
+    FROM organizations WHERE id = ANY(${orgIds}::uuid[])`.execute(db);
+  const postings: PostingRead[] = [];
+  const empty = new Uint8Array(0);
+  let pending: PendingRead = { records: empty, chains: withChains ? empty : null };
+  let dead = new Set<number>();
+  const names = new Map<string, string>();
+  for (const row of r.rows) {
+    if (row.k === 'p')
+      postings.push({
+        pvId: row.pv as number,
+        n: row.n as number,
+        entries: row.e ?? empty,
+        chains: withChains ? (row.c ?? empty) : null,
+      });
+    else if (row.k === 'q') pending = { records: row.e ?? empty, chains: withChains ? (row.c ?? empty) : null };
+    else if (row.k === 't') dead = new Set(int32s(row.e));
+    else for (const [id, name] of JSON.parse(row.t ?? '[]') as Array<[string, string]>) names.set(id, name);
+  }
+  return { hits: decodeHits(postings, pending, dead), names };
+}
 
 /** Code-unit order of distinct strings, as ranks. */
 function ranks(values: Iterable<string>): Map<string, number> {
@@ -269,136 +169,136 @@ export async function whoIsAffected(
   opts: { paths: boolean },
 ): Promise<AffectedRow[]> {
   const caches = cachesFor(db);
-  return answer(db, caches, queries, opts);
-}
-
-async function answer(
-  db: Kysely<DB>,
-  caches: AffectedCaches,
-  queries: readonly AffectedQuery[],
-  opts: { paths: boolean },
-): Promise<AffectedRow[]> {
-  // Per query: its matches, one per SBOM and package version (the occurrence the upload kept).
-  const found: Array<{ q: AffectedQuery; ids: Map<number, MatchedVersion>; hits: Hits }> = [];
-  const sbomIds = new Set<number>();
+  // Per query, the package versions it matches; then every match of any of them, read once.
+  const matched: Array<{ q: AffectedQuery; ids: Map<number, MatchedVersion> }> = [];
+  const pvIds = new Set<number>();
   for (const q of queries) {
     const ids = await matchingVersionIds(db, q);
     if (!ids.size) continue;
-    const hits = await hitsOf(db, [...ids.keys()], opts.paths);
-    for (const id of hits.sbomId) sbomIds.add(id);
-    found.push({ q, ids, hits });
+    matched.push({ q, ids });
+    for (const id of ids.keys()) pvIds.add(id);
   }
-  await loadPlaces(db, caches, sbomIds);
-  if (opts.paths) {
-    const chainIds = new Set<number>();
-    for (const f of found) {
-      const { chains, chainAt, depth } = f.hits;
-      for (let i = 0; i < depth.length; i++) {
-        const at = chainAt?.[i] as number;
-        for (let k = 0; k < (depth[i] as number) - 1; k++) chainIds.add(chains?.[at + k] as number);
-      }
-    }
-    await loadPvNames(db, caches.pvNames, chainIds);
-  }
-  // Organization names, fresh, for the organizations in the results; ranked with the product order.
-  const usedSlots = new Uint8Array(caches.orgIds.length);
-  for (const id of sbomIds) {
+  if (!matched.length) return [];
+  const known = caches.orgIds.length <= ORG_NAMES_WITH_MATCHES ? caches.orgIds.slice() : [];
+  const { hits, names } = await readMatches(db, [...pvIds], opts.paths, known);
+  await loadPlaces(db, caches, hits.sbomId);
+  // Organizations first met in this query's places (or too many to read with the matches).
+  const unnamed = new Set<string>();
+  for (const id of hits.sbomId) {
     const place = caches.sbomPlaces.get(id);
-    if (place) usedSlots[place.orgSlot] = 1;
+    if (place && !names.has(place.orgId)) unnamed.add(place.orgId);
   }
-  const orgIds = new Set<string>();
-  usedSlots.forEach((used, slot) => {
-    if (used) orgIds.add(caches.orgIds[slot] as string);
-  });
-  const names = await orgNames(db, orgIds);
-  const nameRank = ranks(names.values());
-  const orgRank = new Float64Array(caches.orgIds.length);
-  const orgNameOf: string[] = new Array(caches.orgIds.length).fill('');
-  usedSlots.forEach((used, slot) => {
-    if (!used) return;
-    orgNameOf[slot] = names.get(caches.orgIds[slot] as string) ?? '';
-    orgRank[slot] = nameRank.get(orgNameOf[slot] as string) ?? 0;
-  });
+  for (const [id, name] of await orgNames(db, [...unnamed])) names.set(id, name);
+  if (opts.paths && hits.chains) await loadPvNames(db, caches.pvNames, hits.chains);
+  return rowsOf(caches, matched, hits, names, opts.paths);
+}
+
+/**
+ * The result rows in order (organization name, product name and version, component, tag): keys
+ * are computed per (query, hit), sorted, and only then are the row objects built.
+ */
+function rowsOf(
+  caches: AffectedCaches,
+  matched: ReadonlyArray<{ q: AffectedQuery; ids: Map<number, MatchedVersion> }>,
+  hits: Hits,
+  names: Map<string, string>,
+  paths: boolean,
+): AffectedRow[] {
+  // Ranks: organizations by current name, SBOMs by product, components by name, queries by tag.
+  const orgNameOf: string[] = caches.orgIds.map((id) => names.get(id) ?? '');
+  const nameRank = ranks(orgNameOf);
+  const orgRank = Float64Array.from(orgNameOf, (n) => nameRank.get(n) as number);
   const product = productOrder(caches);
   const span = caches.sbomPlaces.size + 1;
-  const componentRank = ranks(found.flatMap((f) => [...f.ids.values()].map((m) => m.name)));
-  const tagRank = ranks(found.map((f) => f.q.tag ?? ''));
-  const rows: AffectedRow[] = [];
-  const order: number[] = [];
-  for (const { q, ids, hits } of found) {
-    const tag = tagRank.get(q.tag ?? '') as number;
-    const componentOf = new Map(
-      [...ids].map(([id, m]) => [id, { ...m, rank: componentRank.get(m.name) as number }]),
-    );
-    for (let i = 0; i < hits.sbomId.length; i++) {
-      const sbomId = hits.sbomId[i] as number;
-      const place = caches.sbomPlaces.get(sbomId);
-      if (!place) continue; // replaced after the component lookup
-      const depth = hits.depth[i] as number;
-      const component = componentOf.get(hits.pvId[i] as number) as { name: string; rank: number; versionKnown: boolean };
-      const row: AffectedRow = {
-        tag: q.tag ?? null,
-        orgId: place.orgId,
-        orgName: orgNameOf[place.orgSlot] as string,
-        productId: place.productId,
-        productName: place.productName,
-        productVersion: place.productVersion,
-        sbomId: place.uid,
-        component: component.name,
-        relation: depth === 1 ? 'direct' : 'transitive',
-        depth,
-        versionKnown: component.versionKnown,
-      };
-      if (opts.paths) {
-        const path = [`${place.productName}@${place.productVersion}`];
-        const at = hits.chainAt?.[i] as number;
-        for (let k = 0; k < depth - 1; k++) path.push(caches.pvNames.get(hits.chains?.[at + k] as number) as string);
-        path.push(component.name);
-        row.path = path;
-      }
-      const placeKey = (orgRank[place.orgSlot] as number) * span + (product[sbomId] as number);
-      order.push((placeKey * componentRank.size + component.rank) * tagRank.size + tag);
-      rows.push(row);
+  const componentRank = ranks(matched.flatMap((m) => [...m.ids.values()].map((v) => v.name)));
+  const tagRank = ranks(matched.map((m) => m.q.tag ?? ''));
+  // Which queries each package version answers (most often one).
+  const byPv = new Map<number, Array<{ query: number; rank: number; version: MatchedVersion }>>();
+  matched.forEach((m, query) => {
+    for (const [pv, version] of m.ids) {
+      const list = byPv.get(pv) ?? [];
+      list.push({ query, rank: componentRank.get(version.name) as number, version });
+      byPv.set(pv, list);
+    }
+  });
+  const tagOf = matched.map((m) => tagRank.get(m.q.tag ?? '') as number);
+  // One output per (hit, query it answers) whose SBOM still exists.
+  const outHit: number[] = [];
+  const outQuery: number[] = [];
+  const keys: number[] = [];
+  for (let i = 0; i < hits.sbomId.length; i++) {
+    const sbomId = hits.sbomId[i] as number;
+    const place = caches.sbomPlaces.get(sbomId);
+    if (!place) continue; // replaced after the matches were read
+    const placeKey = (orgRank[place.orgSlot] as number) * span + (product[sbomId] as number);
+    for (const a of byPv.get(hits.pvId[i] as number) ?? []) {
+      outHit.push(i);
+      outQuery.push(a.query);
+      keys.push((placeKey * componentRank.size + a.rank) * tagRank.size + (tagOf[a.query] as number));
     }
   }
-  return sortByKeys(rows, order);
-}
-
-/** Per SBOM id, its place's position in (product name, product version) order; sorted again only after places were added. */
-function productOrder(caches: AffectedCaches): Int32Array {
-  if (caches.productOrder) return caches.productOrder;
-  let maxId = 0;
-  const all: Array<{ id: number; name: string; version: string }> = [];
-  for (const [id, p] of caches.sbomPlaces.entries()) {
-    all.push({ id, name: p.productName, version: p.productVersion });
-    if (id > maxId) maxId = id;
+  const order = sortedIndices(keys);
+  const rows: AffectedRow[] = new Array(order.length);
+  for (let o = 0; o < order.length; o++) {
+    const j = order[o] as number;
+    const i = outHit[j] as number;
+    const m = matched[outQuery[j] as number] as { q: AffectedQuery; ids: Map<number, MatchedVersion> };
+    const place = caches.sbomPlaces.get(hits.sbomId[i] as number) as SbomPlace;
+    const version = m.ids.get(hits.pvId[i] as number) as MatchedVersion;
+    const depth = hits.depth[i] as number;
+    const base = {
+      tag: m.q.tag ?? null,
+      orgId: place.orgId,
+      orgName: orgNameOf[place.orgSlot] as string,
+      productId: place.productId,
+      productName: place.productName,
+      productVersion: place.productVersion,
+      sbomId: place.uid,
+      component: version.name,
+      relation: depth === 1 ? ('direct' as const) : ('transitive' as const),
+      depth,
+      versionKnown: version.versionKnown,
+    };
+    if (!paths) {
+      rows[o] = base;
+      continue;
+    }
+    const path: string[] = new Array(depth + 1);
+    path[0] = place.label;
+    const at = hits.chainAt?.[i] as number;
+    for (let k = 1; k < depth; k++) path[k] = caches.pvNames.get(hits.chains?.[at + k - 1] as number) as string;
+    path[depth] = version.name;
+    rows[o] = {
+      tag: base.tag,
+      orgId: base.orgId,
+      orgName: base.orgName,
+      productId: base.productId,
+      productName: base.productName,
+      productVersion: base.productVersion,
+      sbomId: base.sbomId,
+      component: base.component,
+      relation: base.relation,
+      depth,
+      versionKnown: base.versionKnown,
+      path,
+    };
   }
-  all.sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version));
-  const order = new Int32Array(maxId + 1);
-  let rank = 0;
-  all.forEach((x, i) => {
-    const prev = all[i - 1];
-    if (prev && (prev.name !== x.name || prev.version !== x.version)) rank = i;
-    order[x.id] = rank;
-  });
-  caches.productOrder = order;
-  return order;
+  return rows;
 }
 
-/** Rows in the order of their keys (stable): one numeric sort when key × count fits a double. */
-function sortByKeys(rows: AffectedRow[], keys: number[]): AffectedRow[] {
-  const n = rows.length;
+/** Indices in the order of their keys (stable): one numeric sort when key × count fits a double. */
+function sortedIndices(keys: number[]): Int32Array {
+  const n = keys.length;
   let max = 0;
   for (const k of keys) if (k > max) max = k;
   if ((max + 1) * n < 2 ** 52) {
     const packed = new Float64Array(n);
     for (let i = 0; i < n; i++) packed[i] = (keys[i] as number) * n + i;
     packed.sort();
-    return Array.from(packed, (v) => rows[v % n] as AffectedRow);
+    return Int32Array.from(packed, (v) => v % n);
   }
-  const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
-  return idx.map((i) => rows[i] as AffectedRow);
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  return idx.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
 }
 
 /**

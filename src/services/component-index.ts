@@ -14,6 +14,8 @@ import type { DB } from '../store/schema.ts';
 export const COMPONENT_INDEX_JOB = 'component-index.merge';
 /** pg_advisory_xact_lock key of the merge (an arbitrary constant of this table's own). */
 const MERGE_LOCK = 0x56_49_4c_31;
+/** A merge moving this many rows vacuums the index tables at once. */
+const BULK_MERGE = 100_000;
 /** Seconds an upload's merge waits, so a burst of uploads is merged at once. */
 const MERGE_DELAY_MS = 2000;
 
@@ -145,6 +147,17 @@ async function purgeTombstones(trx: Kysely<DB>): Promise<number> {
   return dead.size;
 }
 
+/**
+ * A merge, then, after a bulk one (an import, or migration 0016's first merge), a vacuum: the
+ * pending table's index is then full of dead entries every query would step over until
+ * autovacuum came by.
+ */
+export async function mergeAndTidy(db: Kysely<DB>): Promise<MergeReport> {
+  const r = await mergeComponentIndex(db);
+  if (r.moved >= BULK_MERGE) await sql`VACUUM ANALYZE component_pending, component_postings`.execute(db);
+  return r;
+}
+
 /** Asks for a merge soon (inside the upload's transaction, so it exists once the upload does). */
 export async function requestMerge(ctx: AppContext, trx: Kysely<DB>, key: string): Promise<void> {
   // Wall-clock time on purpose: a debounce, not a domain deadline (tests may move ctx.clock).
@@ -162,7 +175,7 @@ export function registerComponentIndex(ctx: AppContext): void {
   ctx.jobs.register(
     COMPONENT_INDEX_JOB,
     async () => {
-      const r = await mergeComponentIndex(ctx.db);
+      const r = await mergeAndTidy(ctx.db);
       if (r.moved || r.purged) ctx.log.debug({ job: COMPONENT_INDEX_JOB, ...r }, 'component index merged');
     },
     { concurrency: 1 },

@@ -259,7 +259,11 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
     // here, and the component index forgets the SBOM.
     if (old) {
       const gone = await trx.deleteFrom('sbom_components').where('sbom_id', '=', old.id).returning('pv_id').execute();
-      await removeFromIndex(trx, old.id, gone.map((g) => g.pv_id));
+      await removeFromIndex(
+        trx,
+        old.id,
+        gone.map((g) => g.pv_id),
+      );
     }
     const interned = await internComponents(trx, s, cache);
     learned = interned.learned;

@@ -1,0 +1,185 @@
+// Caches "who is affected" keeps of facts that never change once written, per database (a
+// WeakMap keyed by the Kysely instance), so they need no invalidation and never hold an answer to
+// a query:
+//   - SBOM places: sboms.id → (uid, product id, product name, product version, org id). An sboms
+//     row is never updated (a new upload inserts a new row with a new serial id; ids are never
+//     reused) and products are never renamed or moved to another organization. Entries of deleted
+//     SBOMs are dead weight only: the component index no longer returns them.
+//   - package-version names: package_versions.id → the purl with version, for paths. Interned
+//     pairs are never deleted or renumbered.
+// Organization names can change (PATCH /organizations/{id}), so queries read them fresh; here they
+// only get small slot numbers. Both caches are emptied when they grow past their limit.
+import { type Kysely, sql } from 'kysely';
+import type { DB } from '../store/schema.ts';
+
+/** A purl with a version, as paths and results show it. */
+export const withVersion = (pkg: string, version: string): string =>
+  version === '' ? pkg : `${pkg}@${encodeURIComponent(version).replace(/%3A/gi, ':')}`;
+
+/** Ids from here up are kept in a Map instead of the dense array. */
+const DENSE_IDS = 1 << 24;
+
+/**
+ * Values by serial id: a dense array grown by doubling (so a read is an array load, several times
+ * cheaper than a Map lookup on a large Map), with a Map for ids too large for it.
+ */
+export class IdTable<T> {
+  private dense: Array<T | undefined> = [];
+  private sparse = new Map<number, T>();
+  size = 0;
+  get(id: number): T | undefined {
+    return id < DENSE_IDS ? this.dense[id] : this.sparse.get(id);
+  }
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+  set(id: number, v: T): void {
+    if (this.get(id) === undefined) this.size++;
+    if (id >= DENSE_IDS) {
+      this.sparse.set(id, v);
+      return;
+    }
+    if (id >= this.dense.length) {
+      const grown: Array<T | undefined> = new Array(Math.min(DENSE_IDS, Math.max(1024, id + 1, 2 * this.dense.length))).fill(
+        undefined,
+      );
+      for (let i = 0; i < this.dense.length; i++) grown[i] = this.dense[i];
+      this.dense = grown;
+    }
+    this.dense[id] = v;
+  }
+  clear(): void {
+    this.dense = [];
+    this.sparse.clear();
+    this.size = 0;
+  }
+  *entries(): IterableIterator<[number, T]> {
+    for (let id = 0; id < this.dense.length; id++) {
+      const v = this.dense[id];
+      if (v !== undefined) yield [id, v];
+    }
+    yield* this.sparse.entries();
+  }
+}
+
+export interface SbomPlace {
+  uid: string;
+  productId: string;
+  productName: string;
+  productVersion: string;
+  /** "name@version", the first step of every path. */
+  label: string;
+  orgId: string;
+  /** The organization's small number in this cache (AffectedCaches.orgIds). */
+  orgSlot: number;
+}
+
+export interface AffectedCaches {
+  sbomPlaces: IdTable<SbomPlace>;
+  pvNames: IdTable<string>;
+  /** Organization ids by slot, and back. */
+  orgIds: string[];
+  orgSlots: Map<string, number>;
+  /** Per SBOM id, its place's position in (product name, product version) order; null when places were added since. */
+  productOrder: Int32Array | null;
+}
+const SBOM_PLACES_LIMIT = 1_000_000;
+const PV_NAMES_LIMIT = 2_000_000;
+const affectedCaches = new WeakMap<object, AffectedCaches>();
+
+export function cachesFor(db: object): AffectedCaches {
+  let c = affectedCaches.get(db);
+  if (!c) {
+    c = { sbomPlaces: new IdTable(), pvNames: new IdTable(), orgIds: [], orgSlots: new Map(), productOrder: null };
+    affectedCaches.set(db, c);
+  }
+  if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) {
+    c.sbomPlaces.clear();
+    c.orgIds = [];
+    c.orgSlots.clear();
+    c.productOrder = null;
+  }
+  if (c.pvNames.size > PV_NAMES_LIMIT) c.pvNames.clear();
+  return c;
+}
+
+/**
+ * Fills the SBOM place cache for the ids it lacks (one statement); ids of SBOMs deleted meanwhile
+ * stay absent. The first time, every SBOM's place is read (when there are not too many), so the
+ * product order is sorted once rather than again after each query that meets new SBOMs.
+ */
+export async function loadPlaces(db: Kysely<DB>, caches: AffectedCaches, ids: Int32Array): Promise<void> {
+  const cache = caches.sbomPlaces;
+  const missing = new Set<number>();
+  for (const id of ids) if (!cache.has(id)) missing.add(id);
+  if (!missing.size) return;
+  caches.productOrder = null;
+  const everything = cache.size === 0 && (await sbomCount(db)) <= SBOM_PLACES_LIMIT;
+  const r = await sql<{ t: string }>`
+    SELECT coalesce(json_agg(json_build_array(s.id, s.uid, s.product_id, p.name, s.product_version, s.org_id)), '[]')::text AS t
+    FROM sboms s JOIN products p ON p.id = s.product_id
+    ${everything ? sql`` : sql`WHERE s.id = ANY(${[...missing]}::int4[])`}`.execute(db);
+  for (const [id, uid, productId, productName, productVersion, orgId] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<
+    [number, string, string, string, string, string]
+  >)
+    cache.set(id, {
+      uid,
+      productId,
+      productName,
+      productVersion,
+      label: `${productName}@${productVersion}`,
+      orgId,
+      orgSlot: orgSlot(caches, orgId),
+    });
+}
+
+async function sbomCount(db: Kysely<DB>): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*)::int4 AS n FROM sboms`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}
+
+function orgSlot(caches: AffectedCaches, orgId: string): number {
+  let slot = caches.orgSlots.get(orgId);
+  if (slot === undefined) {
+    slot = caches.orgIds.length;
+    caches.orgIds.push(orgId);
+    caches.orgSlots.set(orgId, slot);
+  }
+  return slot;
+}
+
+/** Fills the package-version name cache for the ids it lacks (one statement). */
+export async function loadPvNames(db: Kysely<DB>, cache: IdTable<string>, ids: Int32Array): Promise<void> {
+  const missing = new Set<number>();
+  for (const id of ids) if (!cache.has(id)) missing.add(id);
+  if (!missing.size) return;
+  const r = await sql<{ t: string }>`
+    SELECT coalesce(json_agg(json_build_array(pv.id, p.purl, pv.version)), '[]')::text AS t
+    FROM package_versions pv JOIN packages p ON p.id = pv.package_id WHERE pv.id = ANY(${[...missing]}::int4[])`.execute(db);
+  for (const [id, purl, version] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string, string]>)
+    cache.set(id, withVersion(purl, version));
+}
+
+/** Plain code-unit order: stable across engines and much cheaper than localeCompare. */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Per SBOM id, its place's position in (product name, product version) order; sorted again only after places were added. */
+export function productOrder(caches: AffectedCaches): Int32Array {
+  if (caches.productOrder) return caches.productOrder;
+  let maxId = 0;
+  const all: Array<{ id: number; name: string; version: string }> = [];
+  for (const [id, p] of caches.sbomPlaces.entries()) {
+    all.push({ id, name: p.productName, version: p.productVersion });
+    if (id > maxId) maxId = id;
+  }
+  all.sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version));
+  const order = new Int32Array(maxId + 1);
+  let rank = 0;
+  all.forEach((x, i) => {
+    const prev = all[i - 1];
+    if (prev && (prev.name !== x.name || prev.version !== x.version)) rank = i;
+    order[x.id] = rank;
+  });
+  caches.productOrder = order;
+  return order;
+}
