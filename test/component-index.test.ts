@@ -91,23 +91,26 @@ describe('the component index', () => {
       expect(r.statusCode, r.body).toBe(200);
       return (r.json() as { results: unknown[] }).results;
     };
+    let compacted = 0;
     const step = async (change: () => Promise<void>) => {
       await change();
       const pending = await ask();
       await expectIndexMatchesComponents();
-      // Rows of at most 3 entries, so merges both append to rows and start new ones.
-      await mergeComponentIndex(v.db, { capacity: 3 });
+      // Rows of at most 3 entries, and compactions once 2 are partly filled: both happen here.
+      compacted += (await mergeComponentIndex(v.db, { capacity: 3, maxOpen: 2 })).compacted;
       const left = await sql<{ p: number; t: number }>`
         SELECT (SELECT count(*) FROM component_pending)::int4 AS p, (SELECT count(*) FROM component_tombstones)::int4 AS t`.execute(
         v.db,
       );
       expect(left.rows[0]).toEqual({ p: 0, t: 0 });
       await expectIndexMatchesComponents();
-      const sizes = await sql<{
-        max: number;
-        rows: number;
-      }>`SELECT max(n)::int4 AS max, count(*)::int4 AS rows FROM component_postings`.execute(v.db);
+      const sizes = await sql<{ max: number; open: number }>`
+        SELECT (SELECT max(n) FROM component_postings)::int4 AS max,
+               (SELECT max(c) FROM (SELECT count(*) AS c FROM component_postings WHERE n < 3 GROUP BY pv_id) x)::int4 AS open`.execute(
+        v.db,
+      );
       expect(sizes.rows[0]?.max).toBeLessThanOrEqual(3);
+      expect(sizes.rows[0]?.open ?? 0).toBeLessThanOrEqual(2);
       expect(await ask()).toEqual(pending);
       return pending;
     };
@@ -131,6 +134,7 @@ describe('the component index', () => {
       rows: number;
     }>`SELECT max(c)::int4 AS rows FROM (SELECT count(*) AS c FROM component_postings GROUP BY pv_id) x`.execute(v.db);
     expect(spread.rows[0]?.rows).toBeGreaterThanOrEqual(2);
+    expect(compacted).toBeGreaterThan(0);
     await step(put('11.1.6', laravel));
   });
 

@@ -6,6 +6,7 @@ import {
   encodePending,
   int32s,
   type PostingRead,
+  packRows,
   shallowestPerPackageVersion,
   withoutSboms,
 } from './postings.ts';
@@ -112,5 +113,35 @@ describe('removing replaced SBOMs from a row', () => {
     expect(withoutSboms(row, new Set([7]))).toBeNull();
     expect(withoutSboms(row, new Set([1, 2, 3]))?.n).toBe(0);
     expect(ENTRY_BYTES).toBe(8);
+  });
+});
+
+describe('packing partly filled rows', () => {
+  const row = (...list: Array<[number, number[]]>) => ({
+    n: list.length,
+    entries: encodeEntries(list.map(([sbomId, chain]) => ({ sbomId, depth: chain.length + 1 }))),
+    chains: be(...list.flatMap(([, chain]) => chain)),
+  });
+
+  it('keeps every entry with its chain, in order, in rows of the capacity and one with the rest', () => {
+    const packed = packRows([row([1, [10]], [2, []]), row([3, [30, 31]]), row([4, []], [5, [50]])], 2);
+    expect(packed.map((r) => r.n)).toEqual([2, 2, 1]);
+    expect(packed.map((r) => Buffer.from(r.entries))).toEqual([
+      encodeEntries([
+        { sbomId: 1, depth: 2 },
+        { sbomId: 2, depth: 1 },
+      ]),
+      encodeEntries([
+        { sbomId: 3, depth: 3 },
+        { sbomId: 4, depth: 1 },
+      ]),
+      encodeEntries([{ sbomId: 5, depth: 2 }]),
+    ]);
+    expect(packed.map((r) => Buffer.from(r.chains))).toEqual([be(10), be(30, 31), be(50)]);
+  });
+
+  it('refuses rows whose chains do not add up', () => {
+    expect(() => packRows([{ ...row([1, [10]]), chains: be() }], 4)).toThrow(/chains/);
+    expect(packRows([], 4)).toEqual([]);
   });
 });

@@ -8,8 +8,10 @@
 // listed (shallowestPerPackageVersion).
 
 export const ENTRY_BYTES = 8;
-/** A merge starts a new row for a package version once its last row holds this many entries. */
+/** Entries a row holds at most (a merge cuts a package version's new entries into rows this big). */
 export const ROW_CAPACITY = 4096;
+/** Partly filled rows a package version may have before a merge compacts them into full ones. */
+export const MAX_OPEN_ROWS = 8;
 
 /**
  * Which components an SBOM's postings keep: per package version, the shallowest occurrence,
@@ -164,6 +166,40 @@ export function withoutSboms(row: PostingRow, dead: ReadonlySet<number>): Postin
   }
   if (at !== row.chains.byteLength) throw new Error('postings: chains do not add up to the depths');
   return { n, entries: Buffer.concat(entries), chains: Buffer.concat(chains) };
+}
+
+/**
+ * The rows' entries (and chains) in order, cut into rows of `capacity` entries, the last holding
+ * the rest: what a compaction writes in place of a package version's partly filled rows.
+ */
+export function packRows(rows: readonly PostingRow[], capacity: number): PostingRow[] {
+  const out: PostingRow[] = [];
+  let entries: Uint8Array[] = [];
+  let chains: Uint8Array[] = [];
+  let n = 0;
+  const flush = () => {
+    if (!n) return;
+    out.push({ n, entries: Buffer.concat(entries), chains: Buffer.concat(chains) });
+    entries = [];
+    chains = [];
+    n = 0;
+  };
+  for (const row of rows) {
+    if (row.entries.byteLength !== row.n * ENTRY_BYTES) throw new Error('postings: entries do not add up to the count');
+    const ev = view(row.entries);
+    let at = 0;
+    for (let k = 0; k < row.n; k++) {
+      const len = (ev.getInt32(k * ENTRY_BYTES + 4) - 1) * 4;
+      if (len < 0 || at + len > row.chains.byteLength) throw new Error('postings: chains do not add up to the depths');
+      entries.push(row.entries.subarray(k * ENTRY_BYTES, (k + 1) * ENTRY_BYTES));
+      chains.push(row.chains.subarray(at, at + len));
+      at += len;
+      if (++n === capacity) flush();
+    }
+    if (at !== row.chains.byteLength) throw new Error('postings: chains do not add up to the depths');
+  }
+  flush();
+  return out;
 }
 
 /** Pending records as a query reads them (for tests and tools). */

@@ -1,14 +1,15 @@
 // The component index "who is affected" reads (layout: src/domain/postings.ts, tables:
 // src/store/migrations/0016_component_postings.sql). An upload adds its entries as pending rows
 // and a replaced SBOM leaves a tombstone, both inside the upload's transaction; the merge, run by
-// a job soon after each upload and by housekeeping as a safety net, packs pending rows into
-// posting lists and removes the entries of tombstoned SBOMs. A query reads all three tables in
+// a job soon after each upload and by housekeeping as a safety net, packs pending rows into new
+// posting rows (never rewriting a large one), compacts a package version's partly filled rows once
+// it has more than a few, and removes the entries of tombstoned SBOMs. A query reads all three in
 // one statement, so it sees the same answer before and after a merge. Merges take a
 // transaction-scoped advisory lock, so they run one at a time across processes; a crash rolls a
 // merge back whole and the next one redoes it.
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
-import { ROW_CAPACITY, withoutSboms } from '../domain/postings.ts';
+import { MAX_OPEN_ROWS, packRows, ROW_CAPACITY, withoutSboms } from '../domain/postings.ts';
 import type { DB } from '../store/schema.ts';
 
 export const COMPONENT_INDEX_JOB = 'component-index.merge';
@@ -52,82 +53,141 @@ export interface MergeReport {
   moved: number;
   /** Tombstoned SBOMs whose entries were removed. */
   purged: number;
+  /** Package versions whose partly filled rows were packed into full ones. */
+  compacted: number;
 }
 
-/** One merge, in its own transaction. `capacity` (entries per row) is for tests. */
-export async function mergeComponentIndex(db: Kysely<DB>, opts: { capacity?: number } = {}): Promise<MergeReport> {
+export interface MergeOptions {
+  /** Entries per row (tests use small ones). */
+  capacity?: number;
+  /** Partly filled rows per package version before a compaction. */
+  maxOpen?: number;
+}
+
+/** One merge, in its own transaction. */
+export async function mergeComponentIndex(db: Kysely<DB>, opts: MergeOptions = {}): Promise<MergeReport> {
+  const capacity = opts.capacity ?? ROW_CAPACITY;
+  const maxOpen = opts.maxOpen ?? MAX_OPEN_ROWS;
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${MERGE_LOCK})`.execute(trx);
     const purged = await purgeTombstones(trx);
-    const moved = await movePending(trx, opts.capacity ?? ROW_CAPACITY);
-    return { moved, purged };
+    const { moved, crowded } = await movePending(trx, capacity, maxOpen);
+    // Rows a purge emptied partly count as partly filled too.
+    if (purged.pvIds.length) {
+      const more = await sql<{ pv_id: number }>`
+        SELECT pv_id FROM component_postings WHERE pv_id = ANY(${purged.pvIds}::int4[]) AND n < ${capacity}
+        GROUP BY pv_id HAVING count(*) > ${maxOpen}`.execute(trx);
+      for (const r of more.rows) if (!crowded.includes(r.pv_id)) crowded.push(r.pv_id);
+    }
+    const compacted = await compact(trx, crowded, capacity);
+    return { moved, purged: purged.sboms, compacted };
   });
 }
 
 /**
  * Pending rows into posting lists, in one statement: per package version, numbered in SBOM order
- * and cut into chunks of ROW_CAPACITY; one chunk that fits into the package version's last row is
- * appended to it, otherwise every chunk becomes a new row after it. Rows inserted by uploads that
- * commit meanwhile are not seen by the DELETE and wait for the next merge.
+ * and cut into rows of `capacity` entries, inserted as this merge's rows (no existing row is
+ * rewritten). Returns the package versions that now have more than `maxOpen` partly filled rows.
+ * Rows inserted by uploads that commit meanwhile are not seen by the DELETE and wait for the next
+ * merge.
  */
-async function movePending(trx: Kysely<DB>, capacity: number): Promise<number> {
-  const r = await sql<{ moved: number }>`
+async function movePending(trx: Kysely<DB>, capacity: number, maxOpen: number): Promise<{ moved: number; crowded: number[] }> {
+  const r = await sql<{ moved: number; crowded: number[] }>`
     WITH moved AS (
       DELETE FROM component_pending RETURNING pv_id, sbom_id, depth, path
     ), numbered AS (
-      SELECT pv_id, sbom_id, depth, path,
-             row_number() OVER (PARTITION BY pv_id ORDER BY sbom_id) - 1 AS k,
-             count(*) OVER (PARTITION BY pv_id) AS total
+      SELECT pv_id, sbom_id, depth, path, row_number() OVER (PARTITION BY pv_id ORDER BY sbom_id) - 1 AS k
       FROM moved
     ), chunks AS (
-      SELECT pv_id, chunk, max(total) AS total, count(*)::int4 AS n,
+      SELECT pv_id, part, count(*)::int4 AS n,
              string_agg(int4send(sbom_id) || int4send(depth), ''::bytea ORDER BY k) AS entries,
              string_agg(path, ''::bytea ORDER BY k) AS chains
-      FROM (SELECT *, (k / ${capacity})::int4 AS chunk FROM numbered) x GROUP BY pv_id, chunk
-    ), last AS (
-      SELECT DISTINCT ON (p.pv_id) p.pv_id, p.seq, p.n
-      FROM component_postings p WHERE p.pv_id IN (SELECT pv_id FROM chunks)
-      ORDER BY p.pv_id, p.seq DESC
-    ), appended AS (
-      UPDATE component_postings p
-      SET n = p.n + c.n, entries = p.entries || c.entries, chains = p.chains || c.chains
-      FROM chunks c JOIN last l ON l.pv_id = c.pv_id
-      WHERE p.pv_id = l.pv_id AND p.seq = l.seq AND c.total + l.n <= ${capacity}
-      RETURNING p.pv_id
+      FROM (SELECT *, (k / ${capacity})::int4 AS part FROM numbered) x GROUP BY pv_id, part
     ), added AS (
-      INSERT INTO component_postings (pv_id, seq, n, entries, chains)
-      SELECT c.pv_id, coalesce(l.seq + 1, 0) + c.chunk, c.n, c.entries, c.chains
-      FROM chunks c LEFT JOIN last l ON l.pv_id = c.pv_id
-      WHERE l.pv_id IS NULL OR c.total + l.n > ${capacity}
-      RETURNING pv_id
+      INSERT INTO component_postings (pv_id, gen, part, n, entries, chains)
+      SELECT pv_id, (SELECT nextval('component_merge_gen')), part, n, entries, chains FROM chunks
+    ), open_before AS (
+      SELECT p.pv_id, count(*) AS c FROM component_postings p
+      WHERE p.pv_id IN (SELECT pv_id FROM chunks) AND p.n < ${capacity} GROUP BY p.pv_id
+    ), open_added AS (
+      SELECT pv_id, count(*) AS c FROM chunks WHERE n < ${capacity} GROUP BY pv_id
     )
-    SELECT (SELECT count(*) FROM moved)::int4 AS moved`.execute(trx);
-  return r.rows[0]?.moved ?? 0;
+    SELECT (SELECT count(*) FROM moved)::int4 AS moved,
+           (SELECT coalesce(array_agg(b.pv_id), '{}') FROM open_before b JOIN open_added a ON a.pv_id = b.pv_id
+            WHERE b.c + a.c > ${maxOpen}) AS crowded`.execute(trx);
+  return { moved: r.rows[0]?.moved ?? 0, crowded: r.rows[0]?.crowded ?? [] };
+}
+
+/**
+ * Packs each given package version's partly filled rows into full rows and one with the rest
+ * (packRows), written as one new generation. Returns how many package versions were compacted.
+ */
+async function compact(trx: Kysely<DB>, pvIds: number[], capacity: number): Promise<number> {
+  if (!pvIds.length) return 0;
+  const rows = await sql<{ pv_id: number; gen: string; part: number; n: number; entries: Buffer; chains: Buffer }>`
+    SELECT pv_id, gen, part, n, entries, chains FROM component_postings
+    WHERE pv_id = ANY(${pvIds}::int4[]) AND n < ${capacity} ORDER BY pv_id, gen, part`.execute(trx);
+  const gen = await sql<{ g: string }>`SELECT nextval('component_merge_gen')::text AS g`.execute(trx);
+  const drop = { pv: [] as number[], gen: [] as string[], part: [] as number[] };
+  const add = { pv: [] as number[], part: [] as number[], n: [] as number[], entries: [] as Buffer[], chains: [] as Buffer[] };
+  const byPv = new Map<number, typeof rows.rows>();
+  for (const row of rows.rows) {
+    byPv.set(row.pv_id, [...(byPv.get(row.pv_id) ?? []), row]);
+    drop.pv.push(row.pv_id);
+    drop.gen.push(row.gen);
+    drop.part.push(row.part);
+  }
+  for (const [pv, list] of byPv)
+    packRows(list, capacity).forEach((packed, part) => {
+      add.pv.push(pv);
+      add.part.push(part);
+      add.n.push(packed.n);
+      add.entries.push(Buffer.from(packed.entries.buffer, packed.entries.byteOffset, packed.entries.byteLength));
+      add.chains.push(Buffer.from(packed.chains.buffer, packed.chains.byteOffset, packed.chains.byteLength));
+    });
+  await sql`
+    DELETE FROM component_postings p USING unnest(${drop.pv}::int4[], ${drop.gen}::int8[], ${drop.part}::int4[]) AS u(pv, gen, part)
+    WHERE p.pv_id = u.pv AND p.gen = u.gen AND p.part = u.part`.execute(trx);
+  await sql`
+    INSERT INTO component_postings (pv_id, gen, part, n, entries, chains)
+    SELECT u.pv, ${gen.rows[0]?.g}::int8, u.part, u.n, u.e, u.c
+    FROM unnest(${add.pv}::int4[], ${add.part}::int4[], ${add.n}::int4[], ${add.entries}::bytea[], ${add.chains}::bytea[])
+      AS u(pv, part, n, e, c)`.execute(trx);
+  return byPv.size;
 }
 
 /**
  * Removes the entries of tombstoned SBOMs from the rows of the package versions they shipped.
  * Tombstones written by uploads that commit meanwhile stay for the next merge.
  */
-async function purgeTombstones(trx: Kysely<DB>): Promise<number> {
+async function purgeTombstones(trx: Kysely<DB>): Promise<{ sboms: number; pvIds: number[] }> {
   const tombs = await sql<{ sbom_id: number; pv_ids: number[] }>`SELECT sbom_id, pv_ids FROM component_tombstones`.execute(trx);
-  if (!tombs.rows.length) return 0;
+  if (!tombs.rows.length) return { sboms: 0, pvIds: [] };
   const dead = new Set(tombs.rows.map((t) => t.sbom_id));
   const pvs = new Set<number>();
   for (const t of tombs.rows) for (const pv of t.pv_ids) pvs.add(pv);
-  const rows = await sql<{ pv_id: number; seq: number; n: number; entries: Buffer; chains: Buffer }>`
-    SELECT pv_id, seq, n, entries, chains FROM component_postings WHERE pv_id = ANY(${[...pvs]}::int4[])`.execute(trx);
-  const update = { pv: [] as number[], seq: [] as number[], n: [] as number[], entries: [] as Buffer[], chains: [] as Buffer[] };
-  const drop = { pv: [] as number[], seq: [] as number[] };
+  const rows = await sql<{ pv_id: number; gen: string; part: number; n: number; entries: Buffer; chains: Buffer }>`
+    SELECT pv_id, gen, part, n, entries, chains FROM component_postings WHERE pv_id = ANY(${[...pvs]}::int4[])`.execute(trx);
+  const update = {
+    pv: [] as number[],
+    gen: [] as string[],
+    part: [] as number[],
+    n: [] as number[],
+    entries: [] as Buffer[],
+    chains: [] as Buffer[],
+  };
+  const drop = { pv: [] as number[], gen: [] as string[], part: [] as number[] };
   for (const row of rows.rows) {
     const kept = withoutSboms(row, dead);
     if (!kept) continue;
     if (kept.n === 0) {
       drop.pv.push(row.pv_id);
-      drop.seq.push(row.seq);
+      drop.gen.push(row.gen);
+      drop.part.push(row.part);
     } else {
       update.pv.push(row.pv_id);
-      update.seq.push(row.seq);
+      update.gen.push(row.gen);
+      update.part.push(row.part);
       update.n.push(kept.n);
       update.entries.push(Buffer.from(kept.entries));
       update.chains.push(Buffer.from(kept.chains));
@@ -136,15 +196,15 @@ async function purgeTombstones(trx: Kysely<DB>): Promise<number> {
   if (update.pv.length)
     await sql`
       UPDATE component_postings p SET n = u.n, entries = u.e, chains = u.c
-      FROM unnest(${update.pv}::int4[], ${update.seq}::int4[], ${update.n}::int4[], ${update.entries}::bytea[], ${update.chains}::bytea[])
-        AS u(pv, seq, n, e, c)
-      WHERE p.pv_id = u.pv AND p.seq = u.seq`.execute(trx);
+      FROM unnest(${update.pv}::int4[], ${update.gen}::int8[], ${update.part}::int4[], ${update.n}::int4[],
+                  ${update.entries}::bytea[], ${update.chains}::bytea[]) AS u(pv, gen, part, n, e, c)
+      WHERE p.pv_id = u.pv AND p.gen = u.gen AND p.part = u.part`.execute(trx);
   if (drop.pv.length)
     await sql`
-      DELETE FROM component_postings p USING unnest(${drop.pv}::int4[], ${drop.seq}::int4[]) AS u(pv, seq)
-      WHERE p.pv_id = u.pv AND p.seq = u.seq`.execute(trx);
+      DELETE FROM component_postings p USING unnest(${drop.pv}::int4[], ${drop.gen}::int8[], ${drop.part}::int4[]) AS u(pv, gen, part)
+      WHERE p.pv_id = u.pv AND p.gen = u.gen AND p.part = u.part`.execute(trx);
   await sql`DELETE FROM component_tombstones WHERE sbom_id = ANY(${[...dead]}::int4[])`.execute(trx);
-  return dead.size;
+  return { sboms: dead.size, pvIds: [...new Set(update.pv)] };
 }
 
 /**

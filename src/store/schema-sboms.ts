@@ -67,7 +67,8 @@ export interface ComponentPendingTable {
 
 export interface ComponentPostingsTable {
   pv_id: number;
-  seq: number;
+  gen: Int8;
+  part: number;
   n: number;
   entries: Buffer;
   chains: Buffer;

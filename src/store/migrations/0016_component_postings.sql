@@ -23,16 +23,23 @@ CREATE TABLE component_pending (
 CREATE INDEX component_pending_pv_idx ON component_pending (pv_id);
 CREATE INDEX component_pending_sbom_idx ON component_pending (sbom_id);
 
+-- Rows are only ever inserted by a merge (one per package version it touched, or several of at
+-- most 4,096 entries each) and replaced by a compaction, which packs a package version's partly
+-- filled rows into full ones once it has more than a few; so a merge never rewrites a large row.
+CREATE SEQUENCE component_merge_gen AS bigint;
 CREATE TABLE component_postings (
   pv_id integer NOT NULL,
-  seq integer NOT NULL,
+  -- The merge or compaction that wrote the row, and its part of that package version's entries.
+  gen bigint NOT NULL,
+  part integer NOT NULL,
   -- How many entries the row holds.
   n integer NOT NULL CHECK (n > 0),
   -- Per entry: SBOM id and depth, int32 big-endian each.
   entries bytea NOT NULL,
   -- Per entry, in the same order: its depth − 1 ancestor ids, int32 big-endian.
   chains bytea NOT NULL,
-  PRIMARY KEY (pv_id, seq)
+  -- n included: a merge counts a package version's partly filled rows from the index alone.
+  PRIMARY KEY (pv_id, gen, part) INCLUDE (n)
 );
 -- Packed integers do not compress; skipping compression makes reading them a copy.
 ALTER TABLE component_postings ALTER COLUMN entries SET STORAGE EXTERNAL;
@@ -49,4 +56,4 @@ SELECT DISTINCT ON (sbom_id, pv_id) pv_id, sbom_id, depth, path
 FROM sbom_components
 ORDER BY sbom_id, pv_id, depth, idx;
 
-DROP INDEX sbom_components_pv_idx;
+DROP INDEX IF EXISTS sbom_components_pv_idx;
