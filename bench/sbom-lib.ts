@@ -21,7 +21,7 @@ import { parseVers, rangeMatcher } from '../src/formats/vers.ts';
 import { createLogger } from '../src/http/logging.ts';
 import { createJobQueue } from '../src/jobs/pgboss-queue.ts';
 import { type AffectedQuery, registerSbomMatch, whoIsAffected, withVersion } from '../src/services/affected.ts';
-import { mergeAndTidy, mergeComponentIndex, registerComponentIndex, removeFromIndex } from '../src/services/component-index.ts';
+import { mergeAndTidy, mergeComponentIndex, removeFromIndex } from '../src/services/component-index.ts';
 import { openInstanceKeys } from '../src/services/instance-keys.ts';
 import { ingestSbom } from '../src/services/sboms.ts';
 import type { Database, Engine } from '../src/store/database.ts';
@@ -599,7 +599,6 @@ async function runOn(
       keys: await openInstanceKeys(database.db, loadConfig({ ...process.env, DATABASE_URL: undefined }), new Date()),
     };
     registerSbomMatch(ctx);
-    registerComponentIndex(ctx);
     await jobs.start();
     const org = await database.db.selectFrom('organizations').select('id').limit(1).executeTakeFirstOrThrow();
     const meta: RequestMeta = { actor: { type: 'anonymous' }, requestId: 'bench' };

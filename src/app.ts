@@ -15,7 +15,6 @@ import { registerMail } from './mail/outbox.ts';
 import { registerSbomMatch } from './services/affected.ts';
 import { upgradeToSealed } from './services/at-rest-upgrade.ts';
 import { registerAuditCheckpoints, scheduleCheckpoint } from './services/audit-checkpoints.ts';
-import { registerComponentIndex } from './services/component-index.ts';
 import { registerCordJobs } from './services/cords.ts';
 import { registerFeedJobs, syncEnvFeeds } from './services/feeds.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
@@ -79,7 +78,6 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         registerTentJobs(ctx);
         registerReleaseJobs(ctx);
         registerSbomMatch(ctx);
-        registerComponentIndex(ctx);
         registerWebhookJobs(ctx);
         registerAuditCheckpoints(ctx);
         registerCordJobs(ctx);

@@ -13,7 +13,7 @@ import { parseSbom, SbomError } from '../formats/sbom.ts';
 import { createLogger } from '../http/logging.ts';
 import { createJobQueue } from '../jobs/pgboss-queue.ts';
 import { registerSbomMatch } from '../services/affected.ts';
-import { mergeAndTidy, registerComponentIndex } from '../services/component-index.ts';
+import { mergeAndTidy } from '../services/component-index.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
 import { createProduct, ingestSbom, measured } from '../services/sboms.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
@@ -62,9 +62,8 @@ export async function sbomImport(config: Config, dir: string, opts: { org?: stri
     await migrateToLatest(database.db);
     const keys = await openInstanceKeys(database.db, config, systemClock.now());
     const ctx: AppContext = { config, database, db: database.db, clock: systemClock, log, jobs, keys };
-    // Declares the queues; this process runs no handlers (the merge is run below, at the end).
+    // Declares the queue; this process runs no handlers (the index merge is run below, at the end).
     registerSbomMatch(ctx);
-    registerComponentIndex(ctx);
     await jobs.start();
     const meta: RequestMeta = { actor: { type: 'anonymous' }, requestId: `cli:sbom-import:${started}` };
     const orgIds = new Map<string, string | null>();

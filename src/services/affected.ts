@@ -30,6 +30,7 @@ import {
   type SbomPlace,
   withVersion,
 } from './affected-caches.ts';
+import { mergeAndTidy } from './component-index.ts';
 import { orgRecipients } from './notify.ts';
 import { SBOM_MATCH_JOB } from './sboms.ts';
 import { addTimeline } from './timeline.ts';
@@ -371,7 +372,9 @@ export function adHocQuery(input: { purl: string; vers?: string | undefined; eve
 // --- the notification job ----------------------------------------------------------------------------
 
 /**
- * A new SBOM is checked against the affected products of every open case. The coordinator of a
+ * After each upload: the component index merges what is pending (mergeAndTidy; a no-op when an
+ * earlier job of a burst merged it already), and the new SBOM is checked against the affected
+ * products of every open case. The coordinator of a
  * case it matches gets a timeline entry only coordinators see and a mail that carries no case
  * content; the organization that uploaded it is told nothing.
  */
@@ -450,5 +453,6 @@ export function registerSbomMatch(ctx: AppContext): void {
           });
       }
     });
+    await mergeAndTidy(ctx.db);
   });
 }

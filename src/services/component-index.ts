@@ -1,41 +1,58 @@
 // The component index "who is affected" reads (layout: src/domain/postings.ts, tables:
 // src/store/migrations/0016_component_postings.sql). An upload adds its entries as pending rows
 // and a replaced SBOM leaves a tombstone, both inside the upload's transaction; the merge, run by
-// a job soon after each upload and by housekeeping as a safety net, packs pending rows into new
+// the job that follows each upload (registerSbomMatch) and by housekeeping as a safety net, so a
+// burst of uploads is merged a few at a time, packs pending rows into new
 // posting rows (never rewriting a large one), compacts a package version's partly filled rows once
 // it has more than a few, and removes the entries of tombstoned SBOMs. A query reads all three in
 // one statement, so it sees the same answer before and after a merge. Merges take a
 // transaction-scoped advisory lock, so they run one at a time across processes; a crash rolls a
 // merge back whole and the next one redoes it.
 import { type Kysely, sql } from 'kysely';
-import type { AppContext } from '../context.ts';
-import { MAX_OPEN_ROWS, packRows, ROW_CAPACITY, withoutSboms } from '../domain/postings.ts';
+import { MAX_OPEN_ROWS, packRows, ROW_CAPACITY, shallowestPerPackageVersion, withoutSboms } from '../domain/postings.ts';
+import { ancestorChains } from '../domain/sbom-paths.ts';
 import type { DB } from '../store/schema.ts';
 
-export const COMPONENT_INDEX_JOB = 'component-index.merge';
 /** pg_advisory_xact_lock key of the merge (an arbitrary constant of this table's own). */
 const MERGE_LOCK = 0x56_49_4c_31;
 /** A merge moving this many rows vacuums the index tables at once. */
 const BULK_MERGE = 100_000;
-/** Seconds an upload's merge waits, so a burst of uploads is merged at once. */
-const MERGE_DELAY_MS = 2000;
+
+const CHUNK = 50_000;
 
 /**
- * Records an SBOM's entries for the index: the kept occurrence per package version (see
- * shallowestPerPackageVersion) with its chain. Part of the upload's transaction.
+ * Records an SBOM's component entries (sbom_components, each with its ancestor chain) and, for
+ * the index, the kept occurrence per package version (shallowestPerPackageVersion) as pending
+ * rows: one statement per 50,000 components. Part of the upload's transaction.
  */
-export async function addPending(
+export async function insertEntries(
   trx: Kysely<DB>,
-  rows: { sbomId: number; pvId: Int32Array; depth: Int32Array; paths: Uint8Array; pathAt: Int32Array },
+  sbomId: number,
+  c: { pv: Int32Array; depth: Int32Array; parent: Int32Array },
 ): Promise<void> {
-  const n = rows.pvId.length;
-  if (!n) return;
-  await sql`
-    INSERT INTO component_pending (pv_id, sbom_id, depth, path)
-    SELECT u.pv, ${rows.sbomId}::int4, u.d, substring(${rows.paths}::bytea FROM u.o + 1 FOR (u.d - 1) * 4)
-    FROM unnest(${Array.from(rows.pvId)}::int4[], ${Array.from(rows.depth)}::int4[], ${Array.from(rows.pathAt)}::int4[]) AS u(pv, d, o)`.execute(
-    trx,
-  );
+  const n = c.pv.length;
+  const chains = ancestorChains(c.pv, c.parent, c.depth);
+  const keep = new Uint8Array(n);
+  for (const i of shallowestPerPackageVersion(c.pv, c.depth)) keep[i] = 1;
+  for (let from = 0; from < n; from += CHUNK) {
+    const to = Math.min(n, from + CHUNK);
+    const base = chains.offset[from] as number;
+    const end = to < n ? (chains.offset[to] as number) : chains.bytes.length;
+    // The chains travel as one bytea; each entry's is cut from it by offset and depth.
+    await sql`
+      WITH input AS (
+        SELECT u.i, u.pv, u.d, u.p, u.k, substring(${chains.bytes.subarray(base, end)}::bytea FROM u.o + 1 FOR (u.d - 1) * 4) AS path
+        FROM unnest(${Array.from({ length: to - from }, (_, k) => from + k)}::int4[], ${Array.from(c.pv.subarray(from, to))}::int4[],
+                    ${Array.from(c.depth.subarray(from, to))}::int4[], ${Array.from(c.parent.subarray(from, to))}::int4[],
+                    ${Array.from(chains.offset.subarray(from, to), (o) => o - base)}::int4[],
+                    ${Array.from(keep.subarray(from, to), (k) => k === 1)}::bool[]) AS u(i, pv, d, p, o, k)
+      ), entries AS (
+        INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx, path)
+        SELECT ${sbomId}::int4, i, pv, d, p, path FROM input
+      )
+      INSERT INTO component_pending (pv_id, sbom_id, depth, path)
+      SELECT pv, ${sbomId}::int4, d, path FROM input WHERE k`.execute(trx);
+  }
 }
 
 /**
@@ -218,26 +235,9 @@ export async function mergeAndTidy(db: Kysely<DB>): Promise<MergeReport> {
   return r;
 }
 
-/** Asks for a merge soon (inside the upload's transaction, so it exists once the upload does). */
-export async function requestMerge(ctx: AppContext, trx: Kysely<DB>, key: string): Promise<void> {
-  // Wall-clock time on purpose: a debounce, not a domain deadline (tests may move ctx.clock).
-  await ctx.jobs.enqueue(trx, COMPONENT_INDEX_JOB, {}, { key, runAt: new Date(Date.now() + MERGE_DELAY_MS) });
-}
-
 /** Whether uploads are waiting to be merged (housekeeping merges them if a job was lost). */
 export async function mergePending(db: Kysely<DB>): Promise<boolean> {
   const r = await sql<{ any: boolean }>`
     SELECT EXISTS (SELECT 1 FROM component_pending) OR EXISTS (SELECT 1 FROM component_tombstones) AS any`.execute(db);
   return r.rows[0]?.any === true;
-}
-
-export function registerComponentIndex(ctx: AppContext): void {
-  ctx.jobs.register(
-    COMPONENT_INDEX_JOB,
-    async () => {
-      const r = await mergeAndTidy(ctx.db);
-      if (r.moved || r.purged) ctx.log.debug({ job: COMPONENT_INDEX_JOB, ...r }, 'component index merged');
-    },
-    { concurrency: 1 },
-  );
 }

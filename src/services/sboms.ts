@@ -5,13 +5,11 @@
 import type { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { AppContext, RequestMeta } from '../context.ts';
-import { shallowestPerPackageVersion } from '../domain/postings.ts';
-import { ancestorChains } from '../domain/sbom-paths.ts';
 import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
 import { auditObject } from './audit-log.ts';
-import { addPending, removeFromIndex, requestMerge } from './component-index.ts';
+import { insertEntries, removeFromIndex } from './component-index.ts';
 
 export const SBOM_MATCH_JOB = 'sbom.match';
 
@@ -232,8 +230,6 @@ async function internComponents(
   return { pv: out, learned };
 }
 
-const CHUNK = 50_000;
-
 /** Replaces what one product version ships with a parsed SBOM, in one transaction. */
 export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: IngestInput): Promise<IngestResult> {
   const s = input.sbom;
@@ -292,29 +288,7 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       })
       .returning(['id', 'uid'])
       .executeTakeFirstOrThrow();
-    const chains = ancestorChains(pv, s.parent, s.depth);
-    for (let from = 0; from < s.components.length; from += CHUNK) {
-      const to = Math.min(s.components.length, from + CHUNK);
-      const idx = Array.from({ length: to - from }, (_, k) => from + k);
-      const base = chains.offset[from] as number;
-      const end = to < s.components.length ? (chains.offset[to] as number) : chains.bytes.length;
-      const offsets = Array.from(chains.offset.subarray(from, to), (o) => o - base);
-      // The chains travel as one bytea; each entry's is cut from it by offset and depth.
-      await sql`
-        INSERT INTO sbom_components (sbom_id, idx, pv_id, depth, parent_idx, path)
-        SELECT ${row.id}::int4, u.i, u.pv, u.d, u.p, substring(${chains.bytes.subarray(base, end)}::bytea FROM u.o + 1 FOR (u.d - 1) * 4)
-        FROM unnest(${idx}::int4[], ${Array.from(pv.subarray(from, to))}::int4[], ${Array.from(s.depth.subarray(from, to))}::int4[],
-                    ${Array.from(s.parent.subarray(from, to))}::int4[], ${offsets}::int4[]) AS u(i, pv, d, p, o)`.execute(trx);
-    }
-    const kept = shallowestPerPackageVersion(pv, s.depth);
-    await addPending(trx, {
-      sbomId: row.id,
-      pvId: kept.map((i) => pv[i] as number),
-      depth: kept.map((i) => s.depth[i] as number),
-      paths: chains.bytes,
-      pathAt: kept.map((i) => chains.offset[i] as number),
-    });
-    await requestMerge(ctx, trx, `sbom:${row.uid}`);
+    await insertEntries(trx, row.id, { pv, depth: s.depth, parent: s.parent });
     await auditObject(
       ctx,
       trx,
