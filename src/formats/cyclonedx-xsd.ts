@@ -16,9 +16,9 @@ import type * as Libxml2 from 'libxml2-wasm';
 
 export const XSD_VERSIONS = ['1.2', '1.3', '1.4', '1.5', '1.6'] as const;
 
-/** One problem as libxml2 reports it: the line and its message. */
+/** One problem as libxml2 reports it: the line (null: the whole document) and its message. */
 export interface XsdIssue {
-  line: number;
+  line: number | null;
   message: string;
 }
 
@@ -115,6 +115,8 @@ function issues(details: readonly Libxml2.ErrorDetail[], version: string, lineOf
   };
 }
 
+const UNVALIDATABLE = 'libxml2 cannot validate the document: it holds entity references, which are not expanded';
+
 export interface XsdOptions {
   /** At most this many issues are returned (the total is counted). Default 10. */
   maxIssues?: number;
@@ -143,6 +145,9 @@ export async function validateCycloneDxXml(version: string, xml: Uint8Array, opt
     return { valid: true };
   } catch (e) {
     if (e instanceof lx.XmlValidateError) return { valid: false, kind: 'schema', ...issues(e.details, version, offset, max) };
+    // libxml2 validates a tree without entity references only (it does not expand them, by design here).
+    if (e instanceof lx.XmlError)
+      return { valid: false, kind: 'schema', issues: [{ line: null, message: UNVALIDATABLE }], total: 1 };
     throw e;
   } finally {
     doc.dispose();
