@@ -250,7 +250,10 @@ export const sbomUploadRoutes =
           if (e instanceof SbomError && e.code === 'too-large' && seen.bytes > limit)
             throw new Problem(413, 'body-too-large', 'Request body too large', e.message);
           if (e instanceof SbomError)
-            throw new Problem(SBOM_ERROR_STATUS, `sbom-${e.code}`, 'The SBOM cannot be imported', e.message, { code: e.code });
+            throw new Problem(SBOM_ERROR_STATUS, `sbom-${e.code}`, 'The SBOM cannot be imported', e.message, {
+              code: e.code,
+              ...e.issues,
+            });
           throw e;
         }
         const r = await ingestSbom(ctx, metaOf(req), {
