@@ -1,5 +1,5 @@
 // CycloneDX XML schema validation off the main thread. libxml2 (WebAssembly) validates a whole
-// document tree: about 1.5 s for a 16 MiB document, and WebAssembly memory that grows to about 8×
+// document tree: over a second for a 16 MiB document, and WebAssembly memory that grows to 3–5×
 // the document and never shrinks. On a worker thread neither stalls the server nor stays: the
 // thread starts on the first XML upload (loading libxml2 then, not at server start), validates
 // one document at a time, and stops when idle, which returns its memory.

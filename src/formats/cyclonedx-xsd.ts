@@ -1,7 +1,7 @@
 // CycloneDX XML schema validation: libxml2's XSD validator, compiled to WebAssembly (libxml2-wasm),
 // with the official XSDs @cyclonedx/cyclonedx-library ships (res/schema: bom-1.x.SNAPSHOT.xsd,
 // which imports spdx.SNAPSHOT.xsd; Apache-2.0). libxml2 validates a document tree, so the whole
-// document sits in WebAssembly memory (about 8× its size): this runs on a worker thread
+// document sits in WebAssembly memory (3–5× its size, measured): this runs on a worker thread
 // (cyclonedx-xsd-thread.ts), for documents up to a size bound, and libxml2-wasm is imported on
 // first use only.
 //

@@ -205,7 +205,8 @@ export const sbomUploadRoutes =
           summary:
             'Upload the SBOM of a product version (CycloneDX 1.2–1.6 JSON or XML, SPDX 2.3 JSON), replacing what that version shipped. ' +
             `Send the document itself as the body (${SBOM_MEDIA_TYPES.slice(0, 3).join(', ')}); it is streamed, up to VILLAGE_SBOM_MAX_BYTES. ` +
-            'A bad SBOM is a 422 naming what is wrong, and leaves nothing behind.',
+            'CycloneDX up to VILLAGE_SBOM_SCHEMA_MAX_BYTES is validated against the official JSON schema or XSD first. ' +
+            'A bad SBOM is a 422 naming what is wrong (schema errors: the first in detail, up to 10 in errors), and leaves nothing behind.',
           params: SbomParams,
           response: {
             200: z.object({
