@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cycloneDxJsonToXml } from '../../test/support/cyclonedx-xml.ts';
-import { inputsRequested } from './cyclonedx-xsd.ts';
 import { stopXsdThread } from './cyclonedx-xsd-thread.ts';
 import { type ParsedSbom, parseSbomFile, parseSbomText, SbomError } from './sbom.ts';
 
@@ -303,9 +302,8 @@ describe('bad SBOMs name what is wrong', () => {
     let lol = '<!ENTITY l0 "lol">';
     for (let i = 1; i <= 9; i++) lol += `<!ENTITY l${i} "${`&l${i - 1};`.repeat(10)}">`;
     await fails(withDoctype(`<!DOCTYPE bom [${lol}]>`, '&l9;'), 'malformed', /entity/);
-    // An external DTD is neither fetched nor needed.
+    // An external DTD is neither fetched nor needed (cyclonedx-xsd.test.ts checks libxml2 asks for nothing).
     expect((await parseSbomText(withDoctype('<!DOCTYPE bom SYSTEM "http://127.0.0.1:9/bom.dtd">'))).components).toHaveLength(3);
-    expect(inputsRequested().every((n) => n === '/cyclonedx-schema/spdx.SNAPSHOT.xsd')).toBe(true);
   });
   it('too many components', async () => {
     const err = await parseSbomText(JSON.stringify(cdx()), { maxComponents: 2 }).catch((e: unknown) => e);
