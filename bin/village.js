@@ -8,8 +8,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'dist', 'village.mjs');
-// The mail sealing threads' entry (src/mail/protect-pool.ts), bundled beside the main one.
-const workerOut = path.join(root, 'dist', 'protect-worker.mjs');
+// Worker threads' entries (src/worker-entry.ts), bundled beside the main one: mail sealing
+// (src/mail/protect-pool.ts) and CycloneDX XML schema validation (src/formats/cyclonedx-xsd-thread.ts).
+const workers = {
+  'protect-worker': path.join(root, 'src', 'mail', 'protect-worker.ts'),
+  'cyclonedx-xsd-worker': path.join(root, 'src', 'formats', 'cyclonedx-xsd-worker.ts'),
+};
+const workerOuts = Object.keys(workers).map((name) => path.join(root, 'dist', `${name}.mjs`));
 
 function newestSource(dir) {
   let newest = 0;
@@ -24,13 +29,10 @@ function newestSource(dir) {
 async function bundle() {
   try {
     const fresh = (f) => fs.existsSync(f) && fs.statSync(f).mtimeMs >= newestSource(path.join(root, 'src'));
-    if (fresh(out) && fresh(workerOut)) return out;
+    if (fresh(out) && workerOuts.every(fresh)) return out;
     const { build } = await import('esbuild');
     const result = await build({
-      entryPoints: {
-        village: path.join(root, 'src', 'cli', 'main.ts'),
-        'protect-worker': path.join(root, 'src', 'mail', 'protect-worker.ts'),
-      },
+      entryPoints: { village: path.join(root, 'src', 'cli', 'main.ts'), ...workers },
       outdir: path.join(root, 'dist'),
       outExtension: { '.js': '.mjs' },
       bundle: true,
@@ -43,8 +45,8 @@ async function bundle() {
     });
     fs.mkdirSync(path.dirname(out), { recursive: true });
     // Write then rename: processes starting together never read a half-written bundle. The
-    // worker goes first, so a fresh main bundle always has its worker beside it.
-    for (const file of [workerOut, out]) {
+    // workers go first, so a fresh main bundle always has its workers beside it.
+    for (const file of [...workerOuts, out]) {
       const built = result.outputFiles.find((f) => f.path === file);
       if (!built) throw new Error(`esbuild did not produce ${file}`);
       const tmp = `${file}.${process.pid}.tmp`;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BENCHES = ['audit', 'start', 'login', 'tents', 'eject', 'affected', 'ingest', 'release', 'trace', 'fanout'];
+const BENCHES = ['audit', 'start', 'login', 'tents', 'eject', 'affected', 'ingest', 'xsd', 'release', 'trace', 'fanout'];
 const TIME_LIMIT_MS = 45 * 60_000; // per benchmark, a safety net only
 
 const args = process.argv.slice(2);
@@ -24,6 +24,7 @@ if (args.includes('--help') || args.includes('-h')) {
       '  affected  who-is-affected p50/p99 over many advisories (with and without a path) vs a naive scan [--tier small|medium]\n' +
       '  ingest    ingest time per 1,000-component SBOM into a portfolio of the tier [--tier small|medium]\n' +
       '            (both: --engine postgres --keep NAME keeps the portfolio in a named database and reuses it)\n' +
+      '  xsd       CycloneDX XML schema validation: 1,000 components, the largest sample, 16 MiB, and 300,000 past the bound [--runs N --big N]\n' +
       '  release   a case of 12 vendors, 5 vulnerabilities, 50 products: action to landing page and documents live [--runs N]\n' +
       '  trace     leak tracing accuracy and false accusations per excerpt length, 1,000 recipients [--cases N --leakers N]\n' +
       '  fanout    PGP/MIME encrypt + sign + SMTP of one notification per recipient vs raw OpenPGP.js [--recipients N]\n' +

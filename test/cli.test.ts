@@ -7,6 +7,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cycloneDxJsonToXml } from './support/cyclonedx-xml.ts';
 import { createTestDatabase, type TestDatabase, testEngine } from './support/db.ts';
 
 let dataDir: string;
@@ -102,17 +103,26 @@ describe('village CLI', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'village-sboms-'));
     const samples = path.join(import.meta.dirname, '../../shared/data/sbom/cyclonedx');
     fs.mkdirSync(path.join(dir, 'acme'));
-    for (const f of ['laravel-7.12.0.cdx.json', 'proton-bridge-1.8.0.cdx.json'])
-      fs.copyFileSync(path.join(samples, f), path.join(dir, 'acme', f));
+    fs.copyFileSync(path.join(samples, 'proton-bridge-1.8.0.cdx.json'), path.join(dir, 'acme', 'proton-bridge-1.8.0.cdx.json'));
+    // CycloneDX XML is checked against its XSD on the validation thread (from the bundle here).
+    const laravel = JSON.parse(fs.readFileSync(path.join(samples, 'laravel-7.12.0.cdx.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'acme', 'laravel-7.12.0.cdx.xml'), cycloneDxJsonToXml(laravel));
+    fs.writeFileSync(
+      path.join(dir, 'acme', 'bad-schema.xml'),
+      cycloneDxJsonToXml(laravel).replace('<component type="library"', '<component type="gadget"'),
+    );
     fs.writeFileSync(path.join(dir, 'acme', 'broken.json'), '{"bomFormat": "CycloneDX", "specVersion": "1.4", "components": [');
     const r = village(['sbom', 'import', dir]);
     fs.rmSync(dir, { recursive: true, force: true });
     expect(r.code, r.err).toBe(1);
-    expect(r.err).toMatch(/\[1\/3\] acme\/broken\.json FAILED: malformed/);
+    expect(r.err).toMatch(/\[1\/4\] acme\/bad-schema\.xml FAILED: schema: .*line \d+: Element 'component', attribute 'type'/);
+    expect(r.err).toMatch(/\[2\/4\] acme\/broken\.json FAILED: malformed/);
+    expect(r.err).toMatch(/\[3\/4\] acme\/laravel-7\.12\.0\.cdx\.xml → acme\/.*: 62 components/);
     expect(r.err).toMatch(
-      /\[3\/3\] acme\/proton-bridge-1\.8\.0\.cdx\.json → acme\/.*proton-bridge@v1\.8\.0: 201 components, 57 direct/,
+      /\[4\/4\] acme\/proton-bridge-1\.8\.0\.cdx\.json → acme\/.*proton-bridge@v1\.8\.0: 201 components, 57 direct/,
     );
-    expect(r.out).toMatch(/imported 2 of 3 SBOMs \(263 components\)/);
+    expect(r.out).toMatch(/imported 2 of 4 SBOMs \(263 components\)/);
+    expect(r.out).toContain('failed: acme/bad-schema.xml: schema');
     expect(r.out).toContain('failed: acme/broken.json');
   });
   it('rotates the key-encryption key: re-wraps every key, retires the old one; a rerun starts another', () => {

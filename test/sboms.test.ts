@@ -11,6 +11,7 @@ import { parseSbomFile } from '../src/formats/sbom.ts';
 import { outboxText } from '../src/mail/outbox.ts';
 import { withVersion } from '../src/services/affected.ts';
 import { makeOrg, makeUser, type Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
+import { cycloneDxJsonToXml } from './support/cyclonedx-xml.ts';
 
 const DIR = join(import.meta.dirname, '../../shared/data/sbom/cyclonedx');
 const JUICE = join(DIR, 'juice-shop-11.1.2.cdx.json');
@@ -93,6 +94,44 @@ describe('products and SBOMs', () => {
     expect(audit.length).toBe(1);
   });
 
+  it('the same SBOM as CycloneDX XML passes the XSD and replaces the version with the same components', async () => {
+    const before = await counts();
+    const xml = cycloneDxJsonToXml(JSON.parse(readFileSync(JUICE, 'utf8')));
+    const r = await upload(vendorA, ids.a, ids.juice, '11.1.2', xml, 'application/vnd.cyclonedx+xml');
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ replaced: true, format: 'cyclonedx-xml', specVersion: '1.4', components: 1115, direct: 71 });
+    expect(await counts()).toEqual(before);
+  });
+
+  it('CycloneDX XML that breaks the XSD is a 422 naming the lines and libxml2 messages, and leaves nothing behind', async () => {
+    const before = await counts();
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">
+<components>
+<component type="library" bom-ref="a"><name>a</name><version>1</version><purl>pkg:npm/a@1</purl></component>
+<component type="gadget" bom-ref="b"><name>b</name><version>1</version><purl>pkg:npm/b@1</purl></component>
+<component bom-ref="c"><name>c</name><colour>red</colour><purl>pkg:npm/c@1</purl></component>
+</components>
+</bom>`;
+    const r = await upload(vendorA, ids.a, ids.juice, '9.9.9', xml, 'application/vnd.cyclonedx+xml');
+    expect(r.statusCode, r.body).toBe(422);
+    expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(r.json()).toMatchObject({
+      type: 'urn:village:problem:sbom-schema',
+      code: 'schema',
+      detail: expect.stringMatching(
+        /^the document does not follow the CycloneDX 1\.5 XML schema: line 5: Element 'component', attribute 'type'/,
+      ),
+      errorCount: 3,
+      errors: [
+        { field: 'line 5', message: expect.stringMatching(/'gadget' is not an element of the set/) },
+        { field: 'line 6', message: "Element 'component': The attribute 'type' is required but missing." },
+        { field: 'line 6', message: expect.stringMatching(/^Element 'colour': This element is not expected/) },
+      ],
+    });
+    expect(await counts()).toEqual(before);
+  });
+
   it('bad SBOMs are a 422 naming what is wrong, and leave nothing behind', async () => {
     const before = await counts();
     const cases: Array<[string, string, string]> = [
@@ -109,6 +148,12 @@ describe('products and SBOMs', () => {
         'sbom-malformed',
       ],
       ['{"spdxVersion":"SPDX-2.2"}', 'application/spdx+json', 'sbom-unsupported-version'],
+      // Entities are never resolved: an external one (XXE) is an undefined entity.
+      [
+        '<!DOCTYPE bom [<!ENTITY x SYSTEM "file:///etc/passwd">]><bom xmlns="http://cyclonedx.org/schema/bom/1.6"><components><component type="library"><name>&x;</name></component></components></bom>',
+        'application/vnd.cyclonedx+xml',
+        'sbom-malformed',
+      ],
     ];
     for (const [body, type, problem] of cases) {
       const r = await upload(vendorA, ids.a, ids.juice, '9.9.9', body, type);

@@ -1,10 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cycloneDxJsonToXml } from '../../test/support/cyclonedx-xml.ts';
+import { stopXsdThread } from './cyclonedx-xsd-thread.ts';
 import { type ParsedSbom, parseSbomFile, parseSbomText, SbomError } from './sbom.ts';
 
 const DIR = join(import.meta.dirname, '../../../shared/data/sbom/cyclonedx');
 const samples = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+
+afterAll(() => stopXsdThread());
 
 async function fails(doc: string | object, code: string, message?: RegExp): Promise<void> {
   const text = typeof doc === 'string' ? doc : JSON.stringify(doc);
@@ -90,6 +94,12 @@ describe('the shared CycloneDX samples', () => {
     expect(x.format).toBe('cyclonedx-xml');
     expect(summary(x)).toEqual(summary(p));
     expect(x.components.map((c) => c.purl)).toEqual(p.components.map((c) => c.purl));
+  });
+
+  it.each(samples)('%s written as full CycloneDX XML passes the XSD and parses exactly as the JSON', async (f) => {
+    const json = await parseSbomFile(join(DIR, f));
+    const xml = await parseSbomText(cycloneDxJsonToXml(JSON.parse(readFileSync(join(DIR, f), 'utf8'))));
+    expect({ ...xml, format: json.format }).toEqual(json);
   });
 
   it('juice-shop: direct and transitive, and its npm cycle is a warning naming it', async () => {
@@ -255,6 +265,45 @@ describe('bad SBOMs name what is wrong', () => {
       'schema',
       /schema/,
     );
+  });
+  it('XML that breaks the CycloneDX XSD (checked by libxml2): the first errors, each with its line', async () => {
+    const doc = toXml(cdx({ specVersion: '1.6' }) as ParsedInput)
+      .replace('<name>a</name>', '<name>a</name><bogus/>')
+      .replace('<component type="library" bom-ref="c">', '<component bom-ref="c">');
+    const err = await parseSbomText(`\n\n${doc}`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SbomError);
+    expect((err as SbomError).code).toBe('schema');
+    // Two blank lines, the declaration, <bom>, <metadata>: the components are on line 6.
+    expect((err as Error).message).toBe(
+      "the document does not follow the CycloneDX 1.6 XML schema: line 6: Element 'bogus': This element is not expected. " +
+        'Expected is one of ( version, description, scope, hashes, licenses, copyright, cpe, purl, omniborId, swhid ). (2 errors in all)',
+    );
+    expect((err as SbomError).issues).toEqual({
+      errors: [
+        { field: 'line 6', message: expect.stringMatching(/^Element 'bogus'/) },
+        { field: 'line 6', message: "Element 'component': The attribute 'type' is required but missing." },
+      ],
+      errorCount: 2,
+    });
+  });
+  it('XML is validated up to the schema bound only', async () => {
+    const doc = toXml(cdx({ specVersion: '1.6' }) as ParsedInput).replace('<name>a</name>', '<name>a</name><bogus/>');
+    await fails(doc, 'schema');
+    expect((await parseSbomText(doc, { schemaValidateBytes: doc.length - 1 })).components).toHaveLength(3);
+    expect((await parseSbomText(doc, { schemaValidateBytes: 0 })).components).toHaveLength(3);
+  });
+  it('XML entities and DTDs are never resolved', async () => {
+    const doc = toXml(cdx({ specVersion: '1.6' }) as ParsedInput);
+    const secret = `file://${join(DIR, 'LICENSE-bom-examples')}`;
+    const withDoctype = (dtd: string, name = 'a') =>
+      doc.replace('<bom ', `${dtd}\n<bom `).replace('<name>a</name>', `<name>${name}</name>`);
+    await fails(withDoctype(`<!DOCTYPE bom [<!ENTITY x SYSTEM "${secret}">]>`, '&x;'), 'malformed', /entity/);
+    await fails(withDoctype('<!DOCTYPE bom [<!ENTITY x "internal">]>', '&x;'), 'malformed', /entity/);
+    let lol = '<!ENTITY l0 "lol">';
+    for (let i = 1; i <= 9; i++) lol += `<!ENTITY l${i} "${`&l${i - 1};`.repeat(10)}">`;
+    await fails(withDoctype(`<!DOCTYPE bom [${lol}]>`, '&l9;'), 'malformed', /entity/);
+    // An external DTD is neither fetched nor needed (cyclonedx-xsd.test.ts checks libxml2 asks for nothing).
+    expect((await parseSbomText(withDoctype('<!DOCTYPE bom SYSTEM "http://127.0.0.1:9/bom.dtd">'))).components).toHaveLength(3);
   });
   it('too many components', async () => {
     const err = await parseSbomText(JSON.stringify(cdx()), { maxComponents: 2 }).catch((e: unknown) => e);

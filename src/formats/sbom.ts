@@ -14,6 +14,8 @@ import { createReadStream } from 'node:fs';
 import { JSONParser } from '@streamparser/json';
 import { SaxesParser } from 'saxes';
 import { cycloneDxSchemaError } from './cyclonedx-schema.ts';
+import type { XsdResult } from './cyclonedx-xsd.ts';
+import { validateCycloneDxXmlOffThread } from './cyclonedx-xsd-thread.ts';
 import { genericPurl, normalizePurl, type PurlError } from './purl-normal.ts';
 
 export type SbomFormat = 'cyclonedx-json' | 'cyclonedx-xml' | 'spdx-json';
@@ -29,10 +31,18 @@ export type SbomErrorCode =
   | 'schema'
   | 'too-large';
 
+/** Where a schema error is (a JSON pointer, or an XML line) and what it is. */
+export interface SbomIssue {
+  field: string;
+  message: string;
+}
+
 export class SbomError extends Error {
   constructor(
     readonly code: SbomErrorCode,
     message: string,
+    /** Schema errors: the first few, and how many there are. */
+    readonly issues?: { errors: SbomIssue[]; errorCount: number },
   ) {
     super(message);
   }
@@ -65,7 +75,10 @@ export interface ParsedSbom {
 
 export interface ParseOptions {
   maxComponents?: number;
-  /** Validate CycloneDX JSON documents up to this size with @cyclonedx/cyclonedx-library's JSON schema validator. */
+  /**
+   * Validate CycloneDX documents up to this size against the CycloneDX schema: JSON with the
+   * library's JSON schemas (cyclonedx-schema.ts), XML with its XSDs (cyclonedx-xsd.ts). 0: never.
+   */
   schemaValidateBytes?: number;
   /** JSON documents up to this size are read whole rather than streamed (default 16 MiB, or schemaValidateBytes if larger). */
   inMemoryBytes?: number;
@@ -75,6 +88,8 @@ export const CYCLONEDX_VERSIONS = ['1.2', '1.3', '1.4', '1.5', '1.6'] as const;
 const DEFAULT_MAX_COMPONENTS = 500_000;
 const DEFAULT_SCHEMA_BYTES = 16 * 1024 * 1024;
 const DEFAULT_IN_MEMORY_BYTES = 16 * 1024 * 1024;
+/** Schema errors listed in an SbomError (the rest are counted). */
+const MAX_SCHEMA_ISSUES = 10;
 
 interface RawComponent {
   ref: string | null;
@@ -510,6 +525,10 @@ export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts
   let size = 0;
   let failure: unknown = null;
   let whole: unknown;
+  // An XML document's text as parsed, kept for schema validation while it is within the bound.
+  let xmlText: string[] | null = null;
+  // Lines before the document's first character (trimmed here), for libxml2's line numbers.
+  let xmlLineOffset = 0;
   const startStreaming = () => {
     json = jsonParser(b);
     json.onError = (e) => {
@@ -530,14 +549,23 @@ export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts
       size += s.length;
       if (kind === null) {
         const t = s.replace(/^\uFEFF/, '').trimStart();
-        if (t.length === 0) continue;
+        if (t.length === 0) {
+          xmlLineOffset += s.split('\n').length - 1;
+          continue;
+        }
+        xmlLineOffset += s.slice(0, s.length - t.length).split('\n').length - 1;
         s = t;
         kind = t[0] === '<' ? 'xml' : t[0] === '{' ? 'json' : null;
         if (kind === null) throw new SbomError('unknown-format', 'the document is neither JSON nor XML');
         if (kind === 'xml') {
           xml = xmlParser(b);
           held = null;
+          if (schemaBytes > 0) xmlText = [];
         }
+      }
+      if (xmlText) {
+        xmlText.push(s);
+        if (size > schemaBytes) xmlText = null;
       }
       if (held) {
         held.push(s);
@@ -562,16 +590,52 @@ export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts
     throw new SbomError('malformed', `the ${kind === 'xml' ? 'XML' : 'JSON'} is malformed: ${(e as Error).message}`);
   }
   const parsed = b.finish();
-  // Schema validation against the CycloneDX library's schemas, for documents read whole.
+  // Schema validation against the CycloneDX library's schemas, for documents within the bound.
   if (parsed.format === 'cyclonedx-json' && whole !== undefined && size <= schemaBytes) {
     const error = cycloneDxSchemaError(parsed.specVersion, whole);
     if (error)
       throw new SbomError(
         'schema',
         `the document does not follow the CycloneDX ${parsed.specVersion} schema: ${error.path} ${error.message}`,
+        { errors: [{ field: error.path, message: error.message }], errorCount: 1 },
       );
   }
+  if (parsed.format === 'cyclonedx-xml' && xmlText) {
+    const bytes = utf8(xmlText);
+    xmlText = null;
+    const r = await validateCycloneDxXmlOffThread(parsed.specVersion, bytes, {
+      maxIssues: MAX_SCHEMA_ISSUES,
+      lineOffset: xmlLineOffset,
+    });
+    if (!r.valid) throw xsdError(parsed.specVersion, r);
+  }
   return parsed;
+}
+
+/** Strings as one UTF-8 buffer of its own. */
+function utf8(parts: string[]): Uint8Array {
+  const encoder = new TextEncoder();
+  let length = 0;
+  for (const p of parts) length += Buffer.byteLength(p, 'utf8');
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) at += encoder.encodeInto(p, out.subarray(at)).written;
+  return out;
+}
+
+function xsdError(version: string, r: Extract<XsdResult, { valid: false }>): SbomError {
+  const errors = r.issues.map((i) => ({ field: i.line === null ? 'document' : `line ${i.line}`, message: i.message }));
+  const first = errors[0];
+  const more =
+    r.total > 1 ? ` (${r.total} errors in all${r.total > errors.length ? `, the first ${errors.length} in errors` : ''})` : '';
+  const what =
+    r.kind === 'schema'
+      ? `the document does not follow the CycloneDX ${version} XML schema`
+      : 'the XML is malformed (as libxml2 reads it)';
+  return new SbomError(r.kind, `${what}: ${first ? `${first.field}: ${first.message}` : 'invalid'}${more}`, {
+    errors,
+    errorCount: r.total,
+  });
 }
 
 export async function parseSbomFile(path: string, opts: ParseOptions = {}): Promise<ParsedSbom> {

@@ -3,12 +3,9 @@
 // while the others idle: the pool runs sealMail (src/mail/protect.ts) on worker threads, one per
 // core by default (VILLAGE_MAIL_THREADS). The main thread keeps the decisions, the per-recipient
 // transform (watermarks) and the SMTP hand-off. Threads start on first use and stop when idle.
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PrivateKey, PublicKey } from '../crypto/openpgp.ts';
+import { workerEntry } from '../worker-entry.ts';
 import { type MailPlan, type ProtectedMail, sealMail } from './protect.ts';
 import type { SealReply, SealRequest } from './protect-worker.ts';
 
@@ -32,29 +29,6 @@ export function inThreadSealer(signingKey: PrivateKey): MailSealer {
     seal: (plan, keys) => sealMail(plan, { signingKey, recipientKey: keys.recipientKey, now: keys.now }),
     close: async () => {},
   };
-}
-
-/**
- * The worker's entry. From the bundle (dist/village.mjs) it is dist/protect-worker.mjs, built
- * beside it by bin/village.js; from the TypeScript sources (tsx, tests) it is the .ts file
- * loaded through tsx, which worker threads do not inherit on Node 20.
- */
-function workerEntry(): URL {
-  const here = new URL(import.meta.url);
-  if (!here.pathname.endsWith('.ts')) return new URL('./protect-worker.mjs', here);
-  const worker = new URL('./protect-worker.ts', here).href;
-  const boot = `const { register } = await import(${JSON.stringify(tsxEsmApi(here))}); register(); await import(${JSON.stringify(worker)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
-}
-
-/** tsx's ESM API as a file URL (a data: URL cannot resolve a bare specifier). */
-function tsxEsmApi(from: URL): string {
-  const require = createRequire(from);
-  const pkgFile = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  const entry = pkg.exports['./esm/api']?.import.default;
-  if (!entry) throw new Error('tsx has no ESM API export');
-  return pathToFileURL(path.join(path.dirname(pkgFile), entry)).href;
 }
 
 interface Thread {
@@ -84,7 +58,9 @@ class SealerPool implements MailSealer {
   }
 
   private start(): Thread {
-    const worker = new Worker(workerEntry(), { workerData: { signingKey: this.signingKeyBytes } });
+    const worker = new Worker(workerEntry(import.meta.url, './protect-worker.ts', 'protect-worker'), {
+      workerData: { signingKey: this.signingKeyBytes },
+    });
     const pending: Thread['pending'] = new Map();
     // Seals posted before the thread has loaded wait in its port until it listens.
     const thread: Thread = { worker, pending };

@@ -162,6 +162,28 @@ describe.skipIf(!hasChromium)('products, SBOMs, who is affected and stewardship 
     await checkA11y(page, 'a refused SBOM');
     expect(await console_.getByRole('rowheader', { name: '11.1.3' }).count()).toBe(0);
 
+    // CycloneDX XML that breaks its XSD: each error listed with its line.
+    await console_.getByLabel('SBOM file').setInputFiles({
+      name: 'bad.cdx.xml',
+      mimeType: 'application/xml',
+      buffer: Buffer.from(
+        '<?xml version="1.0"?>\n<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><components>\n' +
+          '<component type="gadget"><name>a</name></component>\n<component type="library"><name>b</name><colour/></component>\n' +
+          '</components></bom>',
+      ),
+    });
+    await console_.getByRole('button', { name: 'Upload SBOM' }).click();
+    await refused.getByText('sbom-schema').waitFor();
+    await refused
+      .getByText(/does not follow the CycloneDX 1\.6 XML schema: line 3: Element 'component', attribute 'type'/)
+      .waitFor();
+    expect(await refused.locator('li').allTextContents()).toEqual([
+      expect.stringMatching(/^line 3: Element 'component', attribute 'type': \[facet 'enumeration'\] The value 'gadget'/),
+      expect.stringMatching(/^line 4: Element 'colour': This element is not expected/),
+    ]);
+    await checkA11y(page, 'an SBOM refused by the CycloneDX XSD');
+    expect(await console_.getByRole('rowheader', { name: '11.1.3' }).count()).toBe(0);
+
     // Replacing what 5.0 shipped: the row's button picks the version.
     await router.getByRole('button', { name: 'Replace the SBOM of 5.0' }).click();
     expect(await router.getByLabel('Version', { exact: true }).inputValue()).toBe('5.0');

@@ -206,7 +206,8 @@ export const sbomUploadRoutes =
           summary:
             'Upload the SBOM of a product version (CycloneDX 1.2–1.6 JSON or XML, SPDX 2.3 JSON), replacing what that version shipped. ' +
             `Send the document itself as the body (${SBOM_MEDIA_TYPES.slice(0, 3).join(', ')}); it is streamed, up to VILLAGE_SBOM_MAX_BYTES. ` +
-            'A bad SBOM is a 422 naming what is wrong, and leaves nothing behind.',
+            'CycloneDX up to VILLAGE_SBOM_SCHEMA_MAX_BYTES is validated against the official JSON schema or XSD first. ' +
+            'A bad SBOM is a 422 naming what is wrong (schema errors: the first in detail, up to 10 in errors), and leaves nothing behind.',
           params: SbomParams,
           response: {
             200: z.object({
@@ -251,7 +252,10 @@ export const sbomUploadRoutes =
           if (e instanceof SbomError && e.code === 'too-large' && seen.bytes > limit)
             throw new Problem(413, 'body-too-large', 'Request body too large', e.message);
           if (e instanceof SbomError)
-            throw new Problem(SBOM_ERROR_STATUS, `sbom-${e.code}`, 'The SBOM cannot be imported', e.message, { code: e.code });
+            throw new Problem(SBOM_ERROR_STATUS, `sbom-${e.code}`, 'The SBOM cannot be imported', e.message, {
+              code: e.code,
+              ...e.issues,
+            });
           throw e;
         }
         const r = await ingestSbom(ctx, metaOf(req), {

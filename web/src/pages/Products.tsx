@@ -254,6 +254,17 @@ function UploadStatus({ state, id }: { state: UploadState; id: string }) {
           ) : null}
         </p>
         <p>{e instanceof ApiError ? (e.detail ?? e.text) : e instanceof Error ? e.message : String(e)}</p>
+        {e instanceof ApiError && e.fields.length > 1 ? (
+          // Schema errors: the first few, each where it is (an XML line or a JSON pointer).
+          <ul className="warnings">
+            {e.fields.map((f, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the list is fixed once shown
+              <li key={i}>
+                <code>{f.field}</code>: {f.message}
+              </li>
+            ))}
+          </ul>
+        ) : null}
       </div>
     );
   }
