@@ -183,12 +183,14 @@ export async function whoIsAffected(
   const known = caches.orgIds.length <= ORG_NAMES_WITH_MATCHES ? caches.orgIds.slice() : [];
   const { hits, names } = await readMatches(db, [...pvIds], opts.paths, known);
   await loadPlaces(db, caches, hits.sbomId);
-  // Organizations first met in this query's places (or too many to read with the matches).
-  const unnamed = new Set<string>();
-  for (const id of hits.sbomId) {
-    const place = caches.sbomPlaces.get(id);
-    if (place && !names.has(place.orgId)) unnamed.add(place.orgId);
-  }
+  // Organizations first met in this query's places (slots are only appended), or, when there were
+  // too many to read with the matches, those of this query's results.
+  const unnamed = new Set(caches.orgIds.slice(known.length));
+  if (!known.length)
+    for (const id of hits.sbomId) {
+      const place = caches.sbomPlaces.get(id);
+      if (place) unnamed.add(place.orgId);
+    }
   for (const [id, name] of await orgNames(db, [...unnamed])) names.set(id, name);
   if (opts.paths && hits.chains) await loadPvNames(db, caches.pvNames, hits.chains);
   return rowsOf(caches, matched, hits, names, opts.paths);
@@ -223,25 +225,36 @@ function rowsOf(
     }
   });
   const tagOf = matched.map((m) => tagRank.get(m.q.tag ?? '') as number);
-  // One output per (hit, query it answers) whose SBOM still exists.
-  const outHit: number[] = [];
-  const outQuery: number[] = [];
-  const keys: number[] = [];
+  let most = 1;
+  for (const list of byPv.values()) most = Math.max(most, list.length);
+  // One output per (hit, query it answers) whose SBOM still exists, as typed columns; its sort key
+  // and position packed into one double, so one numeric sort orders them (stable by position).
+  const cap = hits.sbomId.length * most;
+  const outHit = new Int32Array(cap);
+  const outQuery = new Int32Array(cap);
+  const keys = new Float64Array(cap);
+  let n = 0;
+  let maxKey = 0;
   for (let i = 0; i < hits.sbomId.length; i++) {
     const sbomId = hits.sbomId[i] as number;
     const place = caches.sbomPlaces.get(sbomId);
     if (!place) continue; // replaced after the matches were read
     const placeKey = (orgRank[place.orgSlot] as number) * span + (product[sbomId] as number);
-    for (const a of byPv.get(hits.pvId[i] as number) ?? []) {
-      outHit.push(i);
-      outQuery.push(a.query);
-      keys.push((placeKey * componentRank.size + a.rank) * tagRank.size + (tagOf[a.query] as number));
+    const answers = byPv.get(hits.pvId[i] as number);
+    if (!answers) continue;
+    for (let a = 0; a < answers.length; a++) {
+      const x = answers[a] as { query: number; rank: number };
+      const key = (placeKey * componentRank.size + x.rank) * tagRank.size + (tagOf[x.query] as number);
+      if (key > maxKey) maxKey = key;
+      outHit[n] = i;
+      outQuery[n] = x.query;
+      keys[n++] = key;
     }
   }
-  const order = sortedIndices(keys);
-  const rows: AffectedRow[] = new Array(order.length);
-  for (let o = 0; o < order.length; o++) {
-    const j = order[o] as number;
+  const order = sortedPositions(keys.subarray(0, n), maxKey);
+  const rows: AffectedRow[] = new Array(n);
+  for (let o = 0; o < n; o++) {
+    const j = order(o);
     const i = outHit[j] as number;
     const m = matched[outQuery[j] as number] as { q: AffectedQuery; ids: Map<number, MatchedVersion> };
     const place = caches.sbomPlaces.get(hits.sbomId[i] as number) as SbomPlace;
@@ -287,19 +300,21 @@ function rowsOf(
   return rows;
 }
 
-/** Indices in the order of their keys (stable): one numeric sort when key × count fits a double. */
-function sortedIndices(keys: number[]): Int32Array {
+/**
+ * The positions of `keys` in key order (stable), as a lookup from rank to position: when
+ * (largest key + 1) × count fits a double's integers, each key is packed with its position and
+ * one numeric sort does it; otherwise indices are sorted with a comparator.
+ */
+function sortedPositions(keys: Float64Array, maxKey: number): (rank: number) => number {
   const n = keys.length;
-  let max = 0;
-  for (const k of keys) if (k > max) max = k;
-  if ((max + 1) * n < 2 ** 52) {
+  if ((maxKey + 1) * n < 2 ** 52) {
     const packed = new Float64Array(n);
     for (let i = 0; i < n; i++) packed[i] = (keys[i] as number) * n + i;
     packed.sort();
-    return Int32Array.from(packed, (v) => v % n);
+    return (rank) => (packed[rank] as number) % n;
   }
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  return idx.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
+  const idx = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
+  return (rank) => idx[rank] as number;
 }
 
 /**
