@@ -80,8 +80,11 @@ export interface AffectedCaches {
   /** Organization ids by slot, and back. */
   orgIds: string[];
   orgSlots: Map<string, number>;
-  /** Per SBOM id, its place's position in (product name, product version) order; null when places were added since. */
-  productOrder: Int32Array | null;
+  /**
+   * Per SBOM id, its place's dense rank in (organization name, product name, product version)
+   * order, for the organization names it was computed with; null when places were added since.
+   */
+  placeRanks: { names: string[]; rank: Int32Array; size: number } | null;
 }
 const SBOM_PLACES_LIMIT = 1_000_000;
 const PV_NAMES_LIMIT = 2_000_000;
@@ -90,14 +93,14 @@ const affectedCaches = new WeakMap<object, AffectedCaches>();
 export function cachesFor(db: object): AffectedCaches {
   let c = affectedCaches.get(db);
   if (!c) {
-    c = { sbomPlaces: new IdTable(), pvNames: new IdTable(), orgIds: [], orgSlots: new Map(), productOrder: null };
+    c = { sbomPlaces: new IdTable(), pvNames: new IdTable(), orgIds: [], orgSlots: new Map(), placeRanks: null };
     affectedCaches.set(db, c);
   }
   if (c.sbomPlaces.size > SBOM_PLACES_LIMIT) {
     c.sbomPlaces.clear();
     c.orgIds = [];
     c.orgSlots.clear();
-    c.productOrder = null;
+    c.placeRanks = null;
   }
   if (c.pvNames.size > PV_NAMES_LIMIT) c.pvNames.clear();
   return c;
@@ -113,7 +116,7 @@ export async function loadPlaces(db: Kysely<DB>, caches: AffectedCaches, ids: In
   const missing = new Set<number>();
   for (const id of ids) if (!cache.has(id)) missing.add(id);
   if (!missing.size) return;
-  caches.productOrder = null;
+  caches.placeRanks = null;
   const everything = cache.size === 0 && (await sbomCount(db)) <= SBOM_PLACES_LIMIT;
   const r = await sql<{ t: string }>`
     SELECT coalesce(json_agg(json_build_array(s.id, s.uid, s.product_id, p.name, s.product_version, s.org_id)), '[]')::text AS t
@@ -163,23 +166,28 @@ export async function loadPvNames(db: Kysely<DB>, cache: IdTable<string>, ids: I
 /** Plain code-unit order: stable across engines and much cheaper than localeCompare. */
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Per SBOM id, its place's position in (product name, product version) order; sorted again only after places were added. */
-export function productOrder(caches: AffectedCaches): Int32Array {
-  if (caches.productOrder) return caches.productOrder;
+/**
+ * Per SBOM id, its place's dense rank in (organization name, product name, product version) order
+ * (code-unit order; equal places share a rank), given each organization slot's current name.
+ * Sorted again only after places were added or a name changed.
+ */
+export function placeRanks(caches: AffectedCaches, orgNameOf: readonly string[]): { rank: Int32Array; size: number } {
+  const cached = caches.placeRanks;
+  if (cached && cached.names.length === orgNameOf.length && cached.names.every((n, i) => n === orgNameOf[i])) return cached;
   let maxId = 0;
-  const all: Array<{ id: number; name: string; version: string }> = [];
+  const all: Array<{ id: number; org: string; name: string; version: string }> = [];
   for (const [id, p] of caches.sbomPlaces.entries()) {
-    all.push({ id, name: p.productName, version: p.productVersion });
+    all.push({ id, org: orgNameOf[p.orgSlot] ?? '', name: p.productName, version: p.productVersion });
     if (id > maxId) maxId = id;
   }
-  all.sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version));
-  const order = new Int32Array(maxId + 1);
-  let rank = 0;
+  all.sort((a, b) => cmp(a.org, b.org) || cmp(a.name, b.name) || cmp(a.version, b.version));
+  const rank = new Int32Array(maxId + 1);
+  let r = -1;
   all.forEach((x, i) => {
     const prev = all[i - 1];
-    if (prev && (prev.name !== x.name || prev.version !== x.version)) rank = i;
-    order[x.id] = rank;
+    if (!prev || prev.org !== x.org || prev.name !== x.name || prev.version !== x.version) r++;
+    rank[x.id] = r;
   });
-  caches.productOrder = order;
-  return order;
+  caches.placeRanks = { names: [...orgNameOf], rank, size: r + 1 };
+  return caches.placeRanks;
 }

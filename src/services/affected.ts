@@ -8,6 +8,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
 import { decodeHits, type Hits, int32s, type PendingRead, type PostingRead } from '../domain/postings.ts';
+import { orderByRanks } from '../domain/rank-order.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
 import {
   type OsvEvent,
@@ -26,7 +27,7 @@ import {
   cachesFor,
   loadPlaces,
   loadPvNames,
-  productOrder,
+  placeRanks,
   type SbomPlace,
   withVersion,
 } from './affected-caches.ts';
@@ -207,12 +208,9 @@ function rowsOf(
   names: Map<string, string>,
   paths: boolean,
 ): AffectedRow[] {
-  // Ranks: organizations by current name, SBOMs by product, components by name, queries by tag.
+  // Ranks: places (organization name, product, version), components by name, queries by tag.
   const orgNameOf: string[] = caches.orgIds.map((id) => names.get(id) ?? '');
-  const nameRank = ranks(orgNameOf);
-  const orgRank = Float64Array.from(orgNameOf, (n) => nameRank.get(n) as number);
-  const product = productOrder(caches);
-  const span = caches.sbomPlaces.size + 1;
+  const places = placeRanks(caches, orgNameOf);
   const componentRank = ranks(matched.flatMap((m) => [...m.ids.values()].map((v) => v.name)));
   const tagRank = ranks(matched.map((m) => m.q.tag ?? ''));
   // Which queries each package version answers (most often one).
@@ -227,34 +225,31 @@ function rowsOf(
   const tagOf = matched.map((m) => tagRank.get(m.q.tag ?? '') as number);
   let most = 1;
   for (const list of byPv.values()) most = Math.max(most, list.length);
-  // One output per (hit, query it answers) whose SBOM still exists, as typed columns; its sort key
-  // and position packed into one double, so one numeric sort orders them (stable by position).
+  // One output per (hit, query it answers) whose SBOM still exists, as typed columns, ordered by
+  // place rank, then component and tag rank (orderByRanks: linear, stable).
   const cap = hits.sbomId.length * most;
   const outHit = new Int32Array(cap);
   const outQuery = new Int32Array(cap);
-  const keys = new Float64Array(cap);
+  const major = new Int32Array(cap);
+  const minor = new Int32Array(cap);
   let n = 0;
-  let maxKey = 0;
   for (let i = 0; i < hits.sbomId.length; i++) {
     const sbomId = hits.sbomId[i] as number;
-    const place = caches.sbomPlaces.get(sbomId);
-    if (!place) continue; // replaced after the matches were read
-    const placeKey = (orgRank[place.orgSlot] as number) * span + (product[sbomId] as number);
+    if (!caches.sbomPlaces.has(sbomId)) continue; // replaced after the matches were read
     const answers = byPv.get(hits.pvId[i] as number);
     if (!answers) continue;
     for (let a = 0; a < answers.length; a++) {
       const x = answers[a] as { query: number; rank: number };
-      const key = (placeKey * componentRank.size + x.rank) * tagRank.size + (tagOf[x.query] as number);
-      if (key > maxKey) maxKey = key;
       outHit[n] = i;
       outQuery[n] = x.query;
-      keys[n++] = key;
+      major[n] = places.rank[sbomId] as number;
+      minor[n++] = x.rank * tagRank.size + (tagOf[x.query] as number);
     }
   }
-  const order = sortedPositions(keys.subarray(0, n), maxKey);
+  const order = orderByRanks(major.subarray(0, n), places.size, minor.subarray(0, n), componentRank.size * tagRank.size);
   const rows: AffectedRow[] = new Array(n);
   for (let o = 0; o < n; o++) {
-    const j = order(o);
+    const j = order[o] as number;
     const i = outHit[j] as number;
     const m = matched[outQuery[j] as number] as { q: AffectedQuery; ids: Map<number, MatchedVersion> };
     const place = caches.sbomPlaces.get(hits.sbomId[i] as number) as SbomPlace;
@@ -298,23 +293,6 @@ function rowsOf(
     };
   }
   return rows;
-}
-
-/**
- * The positions of `keys` in key order (stable), as a lookup from rank to position: when
- * (largest key + 1) × count fits a double's integers, each key is packed with its position and
- * one numeric sort does it; otherwise indices are sorted with a comparator.
- */
-function sortedPositions(keys: Float64Array, maxKey: number): (rank: number) => number {
-  const n = keys.length;
-  if ((maxKey + 1) * n < 2 ** 52) {
-    const packed = new Float64Array(n);
-    for (let i = 0; i < n; i++) packed[i] = (keys[i] as number) * n + i;
-    packed.sort();
-    return (rank) => (packed[rank] as number) % n;
-  }
-  const idx = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
-  return (rank) => idx[rank] as number;
 }
 
 /**
