@@ -11,6 +11,7 @@
 // only get small slot numbers. Both caches are emptied when they grow past their limit.
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../store/schema.ts';
+import { mostShippedVersions } from './component-index.ts';
 
 /** A purl with a version, as paths and results show it. */
 export const withVersion = (pkg: string, version: string): string =>
@@ -85,6 +86,8 @@ export interface AffectedCaches {
    * order, for the organization names it was computed with; null when places were added since.
    */
   placeRanks: { names: string[]; rank: Int32Array; size: number } | null;
+  /** The path-name warm-up (warmPvNames), once. */
+  pvNamesWarmed?: Promise<void>;
 }
 const SBOM_PLACES_LIMIT = 1_000_000;
 const PV_NAMES_LIMIT = 2_000_000;
@@ -149,6 +152,25 @@ function orgSlot(caches: AffectedCaches, orgId: string): number {
     caches.orgSlots.set(orgId, slot);
   }
   return slot;
+}
+
+/** Path names read before the first query with paths: ancestors are mostly widely shipped packages. */
+const WARM_PV_NAMES = 100_000;
+
+/**
+ * Before the first query with paths: the names of the package versions the most SBOMs ship, so
+ * a path query on a popular package does not look up thousands of ancestors' names one by one.
+ */
+export function warmPvNames(db: Kysely<DB>, caches: AffectedCaches): Promise<void> {
+  caches.pvNamesWarmed ??= mostShippedVersions(db, WARM_PV_NAMES).then(
+    (list) => {
+      for (const v of list) if (!caches.pvNames.has(v.pvId)) caches.pvNames.set(v.pvId, withVersion(v.purl, v.version));
+    },
+    () => {
+      caches.pvNamesWarmed = undefined; // only a warm-up: names are looked up as needed anyway
+    },
+  );
+  return caches.pvNamesWarmed;
 }
 
 /** Fills the package-version name cache for the ids it lacks (one statement). */

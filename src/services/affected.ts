@@ -29,6 +29,7 @@ import {
   loadPvNames,
   placeRanks,
   type SbomPlace,
+  warmPvNames,
   withVersion,
 } from './affected-caches.ts';
 import { mergeAndTidy } from './component-index.ts';
@@ -193,7 +194,10 @@ export async function whoIsAffected(
       if (place) unnamed.add(place.orgId);
     }
   for (const [id, name] of await orgNames(db, [...unnamed])) names.set(id, name);
-  if (opts.paths && hits.chains) await loadPvNames(db, caches.pvNames, hits.chains);
+  if (opts.paths && hits.chains) {
+    await warmPvNames(db, caches);
+    await loadPvNames(db, caches.pvNames, hits.chains);
+  }
   return rowsOf(caches, matched, hits, names, opts.paths);
 }
 

@@ -241,3 +241,25 @@ export async function mergePending(db: Kysely<DB>): Promise<boolean> {
     SELECT EXISTS (SELECT 1 FROM component_pending) OR EXISTS (SELECT 1 FROM component_tombstones) AS any`.execute(db);
   return r.rows[0]?.any === true;
 }
+
+/**
+ * The package versions the most SBOMs ship, from the index's counts (merged rows only), with
+ * their names and ids: what the interning and path-name caches read before first use.
+ */
+export async function mostShippedVersions(
+  db: Kysely<DB>,
+  limit: number,
+): Promise<Array<{ purl: string; version: string; pvId: number; packageId: number }>> {
+  const r = await sql<{ t: string }>`
+    SELECT coalesce(json_agg(json_build_array(p.purl, pv.version, pv.id, p.id)), '[]')::text AS t
+    FROM (SELECT pv_id FROM component_postings GROUP BY pv_id ORDER BY sum(n) DESC LIMIT ${limit}) top
+    JOIN package_versions pv ON pv.id = top.pv_id JOIN packages p ON p.id = pv.package_id`.execute(db);
+  return (JSON.parse(r.rows[0]?.t ?? '[]') as Array<[string, string, number, number]>).map(
+    ([purl, version, pvId, packageId]) => ({
+      purl,
+      version,
+      pvId,
+      packageId,
+    }),
+  );
+}

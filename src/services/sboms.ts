@@ -9,7 +9,7 @@ import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
 import { auditObject } from './audit-log.ts';
-import { insertEntries, removeFromIndex } from './component-index.ts';
+import { insertEntries, mostShippedVersions, removeFromIndex } from './component-index.ts';
 
 export const SBOM_MATCH_JOB = 'sbom.match';
 
@@ -143,13 +143,9 @@ function cacheFor(db: object): InternCache {
  * Committed facts only (ids never change), so they can be kept at once.
  */
 async function warmInternCache(db: Kysely<DB>, cache: InternCache): Promise<void> {
-  const r = await sql<{ t: string }>`
-    SELECT coalesce(json_agg(json_build_array(p.purl, pv.version, pv.id, p.id)), '[]')::text AS t
-    FROM (SELECT pv_id FROM component_postings GROUP BY pv_id ORDER BY sum(n) DESC LIMIT ${WARM_PACKAGE_VERSIONS}) top
-    JOIN package_versions pv ON pv.id = top.pv_id JOIN packages p ON p.id = pv.package_id`.execute(db);
-  for (const [purl, version, pvId, pkgId] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[string, string, number, number]>) {
-    cache.pkg.set(purl, pkgId);
-    cache.pv.set(pvKey(purl, version), pvId);
+  for (const v of await mostShippedVersions(db, WARM_PACKAGE_VERSIONS)) {
+    cache.pkg.set(v.purl, v.packageId);
+    cache.pv.set(pvKey(v.purl, v.version), v.pvId);
   }
 }
 
