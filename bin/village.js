@@ -86,12 +86,21 @@ async function buildUi() {
   }
 }
 
-if (process.argv[2] === 'serve') await buildUi();
-const bundled = await bundle();
-if (bundled) {
-  await import(pathToFileURL(bundled).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
+// Until the command has done its work (for `serve`: until the server is ready), a referenced timer
+// keeps the event loop from ever running dry. Each time it does (between two asynchronous file
+// reads, say), Node waits for all of V8's background work (concurrent marking, compilation) to
+// finish before going on; on a busy machine that stalled a start for up to a second at a time.
+const keepAlive = setInterval(() => undefined, 60_000);
+try {
+  if (process.argv[2] === 'serve') await buildUi();
+  const bundled = await bundle();
+  if (bundled) {
+    await import(pathToFileURL(bundled).href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import('../src/cli/main.ts');
+  }
+} finally {
+  clearInterval(keepAlive);
 }

@@ -188,10 +188,10 @@ class PgBossJobQueue implements JobQueue {
     if (this.stopRequested) return Promise.reject(new Error('a stopped job queue cannot be restarted'));
     this.starting ??= this.prepare().then(() => {
       if (!this.workers || this.stopRequested) return;
-      // The first polls are spread over one polling interval instead of going out together: on
-      // the embedded database they would all queue on its one session, ahead of other queries.
+      // The first polls are spread over one (default) polling interval, none at once: sent together
+      // they would all queue on the embedded database's one session, ahead of the first requests.
       const queues = [...this.queues.values()];
-      this.loops = queues.map((q, i) => this.workLoop(q, (i * Math.min(q.pollMs, this.pollMs)) / queues.length));
+      this.loops = queues.map((q, i) => this.workLoop(q, ((i + 1) * this.pollMs) / queues.length));
     });
     return this.starting;
   }
