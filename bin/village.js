@@ -91,6 +91,19 @@ async function buildUi() {
 // reads, say), Node waits for all of V8's background work (concurrent marking, compilation) to
 // finish before going on; on a busy machine that stalled a start for up to a second at a time.
 const keepAlive = setInterval(() => undefined, 60_000);
+
+// `serve` on the embedded database: PGlite's WebAssembly is compiled (by V8, on background threads)
+// while the server's modules load rather than after them. src/store/database.ts takes it from here.
+if (process.argv[2] === 'serve' && !process.env.DATABASE_URL) {
+  try {
+    const wasm = new URL('pglite.wasm', import.meta.resolve('@electric-sql/pglite'));
+    const compiled = fs.promises.readFile(wasm).then((bytes) => WebAssembly.compile(bytes));
+    compiled.catch(() => undefined); // PGlite compiles it itself then
+    globalThis[Symbol.for('village.pglite.wasm')] = compiled;
+  } catch {
+    // not installed where expected: PGlite finds its own
+  }
+}
 try {
   if (process.argv[2] === 'serve') await buildUi();
   const bundled = await bundle();
