@@ -111,7 +111,7 @@ async function run(engine: Engine) {
       for (const [i, res] of served.entries()) {
         const json = res.json() as unknown;
         const kind = docs[i]?.kind;
-        const v = kind === 'csaf' ? await validateCsaf(json) : kind === 'cve' ? validateCveRecord(json) : validateOsv(json);
+        const v = await (kind === 'csaf' ? validateCsaf(json) : kind === 'cve' ? validateCveRecord(json) : validateOsv(json));
         if (!v.valid) throw new Error(`${urls[i]} is invalid: ${JSON.stringify(v.problems.slice(0, 3))}`);
         const asc = await app.inject({ url: `${urls[i]}.asc` });
         const verified = await openpgp.verify({

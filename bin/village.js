@@ -16,6 +16,21 @@ const workers = {
 };
 const workerOuts = Object.keys(workers).map((name) => path.join(root, 'dist', `${name}.mjs`));
 
+// Packages stay in node_modules and load from there at run time, except these, which are bundled:
+// pure ES modules of hundreds of small files each (kysely, zod), several times faster to load from
+// inside the bundle. fastify-type-provider-zod is bundled with zod, so both use one copy of it.
+const BUNDLED_PACKAGES = new Set(['kysely', 'zod', 'fastify-type-provider-zod']);
+const externalPackages = {
+  name: 'external-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const parts = args.path.split('/');
+      const name = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+      return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
 function newestSource(dir) {
   let newest = 0;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -28,7 +43,9 @@ function newestSource(dir) {
 
 async function bundle() {
   try {
-    const fresh = (f) => fs.existsSync(f) && fs.statSync(f).mtimeMs >= newestSource(path.join(root, 'src'));
+    // The sources, and this file (it holds the build options).
+    const newest = Math.max(newestSource(path.join(root, 'src')), fs.statSync(fileURLToPath(import.meta.url)).mtimeMs);
+    const fresh = (f) => fs.existsSync(f) && fs.statSync(f).mtimeMs >= newest;
     if (fresh(out) && workerOuts.every(fresh)) return out;
     const { build } = await import('esbuild');
     const result = await build({
@@ -39,7 +56,7 @@ async function bundle() {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      packages: 'external',
+      plugins: [externalPackages],
       write: false,
       logLevel: 'silent',
     });
@@ -71,12 +88,34 @@ async function buildUi() {
   }
 }
 
-if (process.argv[2] === 'serve') await buildUi();
-const bundled = await bundle();
-if (bundled) {
-  await import(pathToFileURL(bundled).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
+// Until the command has done its work (for `serve`: until the server is ready), a referenced timer
+// keeps the event loop from ever running dry. Each time it does (between two asynchronous file
+// reads, say), Node waits for all of V8's background work (concurrent marking, compilation) to
+// finish before going on; on a busy machine that stalled a start for up to a second at a time.
+const keepAlive = setInterval(() => undefined, 60_000);
+
+// `serve` on the embedded database: PGlite's WebAssembly is compiled (by V8, on background threads)
+// while the server's modules load rather than after them. src/store/database.ts takes it from here.
+if (process.argv[2] === 'serve' && !process.env.DATABASE_URL) {
+  try {
+    const wasm = new URL('pglite.wasm', import.meta.resolve('@electric-sql/pglite'));
+    const compiled = fs.promises.readFile(wasm).then((bytes) => WebAssembly.compile(bytes));
+    compiled.catch(() => undefined); // PGlite compiles it itself then
+    globalThis[Symbol.for('village.pglite.wasm')] = compiled;
+  } catch {
+    // not installed where expected: PGlite finds its own
+  }
+}
+try {
+  if (process.argv[2] === 'serve') await buildUi();
+  const bundled = await bundle();
+  if (bundled) {
+    await import(pathToFileURL(bundled).href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import('../src/cli/main.ts');
+  }
+} finally {
+  clearInterval(keepAlive);
 }

@@ -82,7 +82,8 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         registerAuditCheckpoints(ctx);
         registerCordJobs(ctx);
         registerFeedJobs(ctx);
-        await jobs.start();
+        // The queue takes jobs from here; its workers start polling once the server is ready.
+        await jobs.prepare();
         await scheduleCheckpoint(ctx);
         if (config.feeds) await syncEnvFeeds(ctx, config.feeds);
         return { ctx, jobs, mail };
@@ -108,6 +109,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
         : undefined;
     warmUp?.unref();
     ready = true;
+    jobs.start().catch((err: unknown) => log.error({ err }, 'the job workers did not start'));
 
     let stopping: Promise<void> | undefined;
     const ownDatabase = !opts.database;

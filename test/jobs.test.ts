@@ -372,6 +372,31 @@ describe('job queue', () => {
     expect(() => q.register('t-late', async () => {})).toThrow(/before start/);
   });
 
+  it('takes jobs once prepared, runs them once started, and creates only the queues that are missing', async () => {
+    const first = makeQueue();
+    first.register('t-prepared', async () => {});
+    await first.start();
+    await first.stop();
+    // A later start registers one more job name: its queue is created, the known one is kept.
+    const q = makeQueue();
+    const seen: string[] = [];
+    q.register('t-prepared', async (job) => {
+      seen.push(job.key);
+    });
+    q.register('t-prepared-new', async (job) => {
+      seen.push(job.key);
+    });
+    await q.prepare();
+    expect(() => q.register('t-prepared-late', async () => {})).toThrow(/before start/);
+    expect(await q.enqueue(database.db, 't-prepared', {}, { key: 'p1' })).toBe(true);
+    expect(await q.enqueue(database.db, 't-prepared-new', {}, { key: 'p2' })).toBe(true);
+    await sleep(500);
+    expect(seen).toEqual([]);
+    await q.start();
+    await waitFor('both jobs', () => seen.length === 2);
+    expect(seen.sort()).toEqual(['p1', 'p2']);
+  });
+
   it.runIf(testEngine === 'postgres')(
     'two servers on a fresh database start together and run each of 200 jobs exactly once',
     async () => {

@@ -196,10 +196,10 @@ describe('release', () => {
     for (const n of [1, 2]) {
       const osv = await anon.raw('GET', `/advisories/${released.ref}/osv/x_${released.ref}-${n}.json`);
       expect(osv.statusCode).toBe(200);
-      expect(validateOsv(osv.json()).problems).toEqual([]);
+      expect((await validateOsv(osv.json())).problems).toEqual([]);
     }
     const cve = await anon.raw('GET', `/advisories/${released.ref}/cve/CVE-2026-1000.json`);
-    expect(validateCveRecord(cve.json()).problems).toEqual([]);
+    expect((await validateCveRecord(cve.json())).problems).toEqual([]);
     expect(
       cve
         .json()
@@ -209,7 +209,7 @@ describe('release', () => {
 
     // The CSAF provider layout.
     const pm = await anon.raw('GET', '/.well-known/csaf/provider-metadata.json');
-    expect(validateProviderMetadata(pm.json()).problems).toEqual([]);
+    expect((await validateProviderMetadata(pm.json())).problems).toEqual([]);
     expect(pm.json()).toMatchObject({
       role: 'csaf_trusted_provider',
       public_openpgp_keys: [
@@ -294,7 +294,7 @@ describe('release', () => {
       expect([...mail.values()], `killed after ${step}`).toEqual(expectedMail);
       for (const d of await publishedDocs(c.id, c.ref)) {
         const json = JSON.parse(d.content) as unknown;
-        const r = d.kind === 'csaf' ? await validateCsaf(json) : d.kind === 'cve' ? validateCveRecord(json) : validateOsv(json);
+        const r = await (d.kind === 'csaf' ? validateCsaf(json) : d.kind === 'cve' ? validateCveRecord(json) : validateOsv(json));
         expect(r.problems).toEqual([]);
       }
     }

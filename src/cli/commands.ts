@@ -39,6 +39,7 @@ const noJobs: JobQueue = {
     throw new Error('the CLI does not run jobs');
   },
   register: () => undefined,
+  prepare: async () => undefined,
   start: async () => undefined,
   stop: async () => undefined,
 };

@@ -1,5 +1,10 @@
-// argon2id with OWASP Password Storage Cheat Sheet parameters (m=19 MiB, t=2, p=1).
-import { hash, verify } from '@node-rs/argon2';
+// argon2id with OWASP Password Storage Cheat Sheet parameters (m=19 MiB, t=2, p=1). The native
+// binding is loaded with the first password hashed or checked, not when the server starts.
+let binding: Promise<typeof import('@node-rs/argon2')> | undefined;
+const argon2 = () => {
+  binding ??= import('@node-rs/argon2');
+  return binding;
+};
 
 export const ARGON2_PARAMS = {
   algorithm: 2, // Algorithm.Argon2id (a const enum, which isolated modules cannot import)
@@ -10,11 +15,12 @@ export const ARGON2_PARAMS = {
 
 export const MIN_PASSWORD_LENGTH = 12;
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_PARAMS);
+export async function hashPassword(password: string): Promise<string> {
+  return (await argon2()).hash(password, ARGON2_PARAMS);
 }
 
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
+  const { verify } = await argon2();
   try {
     return await verify(stored, password);
   } catch {

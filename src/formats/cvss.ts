@@ -10,10 +10,17 @@
 // Normal form: `CVSS:<version>/` followed by the metrics in the specification's order, without
 // metrics set to X (Not Defined), which is what they mean when absent. Metrics may be given in any
 // order; each at most once.
-import ae from 'ae-cvss-calculator';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 
-const { Cvss3P1, Cvss4P0 } = ae;
+// The calculator (a CommonJS bundle) is required when the first vector is scored, not when the
+// server starts; require keeps parseCvss synchronous for the document builders that call it.
+type Calculator = typeof import('ae-cvss-calculator');
+let calculator: Calculator | undefined;
+const scoring = (): Calculator => {
+  calculator ??= createRequire(import.meta.url)('ae-cvss-calculator') as Calculator;
+  return calculator;
+};
 
 export type CvssVersion = '3.1' | '4.0';
 export type CvssSeverity = 'None' | 'Low' | 'Medium' | 'High' | 'Critical';
@@ -253,7 +260,7 @@ export function parseCvss(input: string): CvssResult {
   const { version, metrics: given } = parseMetrics(input);
   const { vector, metrics } = normalised(version, given);
   if (version === '3.1') {
-    const scores = new Cvss3P1(vector).calculateScores();
+    const scores = new (scoring().Cvss3P1)(vector).calculateScores();
     const baseScore = scores.base ?? 0;
     const scoreType: Cvss31ScoreType = hasGroup(version, metrics, 'environmental')
       ? 'environmental'
@@ -273,6 +280,7 @@ export function parseCvss(input: string): CvssResult {
       scoreType,
     };
   }
+  const { Cvss4P0 } = scoring();
   const score = new Cvss4P0(vector).calculateScores().overall;
   const baseOnly = normalised(version, metrics, ['base']).vector;
   const baseScore = baseOnly === vector ? score : new Cvss4P0(baseOnly).calculateScores().overall;

@@ -6,15 +6,12 @@
 // keyword that groups the items by a cheap key equal values share and compares only items of one
 // group by their canonical JSON (RFC 8785): exactly the same duplicates (equal JSON values have
 // equal canonical forms), in about linear time.
+// ajv and its formats are imported on first use: most processes never validate an SBOM.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import addDraft2019Formats from 'ajv-formats-draft2019';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import canonicalize from 'canonicalize';
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => void;
 
 /** The library's schema folder (its package.json is exported; the schemas sit in res/schema beside it). */
 const SCHEMA_DIR = path.join(
@@ -84,12 +81,26 @@ export function firstDuplicate(items: readonly unknown[]): number {
 
 const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 
+async function importAjv() {
+  const [ajv, formats, draft2019] = await Promise.all([import('ajv'), import('ajv-formats'), import('ajv-formats-draft2019')]);
+  return {
+    Ajv: ajv.Ajv,
+    addFormats: formats.default as unknown as (ajv: AjvClass) => void,
+    addDraft2019Formats: draft2019.default,
+  };
+}
+let ajvLibrary: ReturnType<typeof importAjv> | null = null;
+
 const compiled = new Map<string, ValidateFunction>();
 
-function validatorFor(version: string): ValidateFunction {
+async function validatorFor(version: string): Promise<ValidateFunction> {
   const hit = compiled.get(version);
   if (hit) return hit;
   if (!/^1\.[2-6]$/.test(version)) throw new Error(`no CycloneDX ${version} JSON schema`);
+  ajvLibrary ??= importAjv();
+  const { Ajv, addFormats, addDraft2019Formats } = await ajvLibrary;
+  const again = compiled.get(version); // compiled by a concurrent call meanwhile
+  if (again) return again;
   const schemas: Record<string, Record<string, unknown>> = {
     'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json': readJson(schemaFile('spdx.SNAPSHOT.schema.json')),
     'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json': readJson(
@@ -134,8 +145,8 @@ function validatorFor(version: string): ValidateFunction {
 }
 
 /** Validates a parsed CycloneDX JSON document; the first error, or null when it is valid. */
-export function cycloneDxSchemaError(version: string, doc: unknown): { path: string; message: string } | null {
-  const v = validatorFor(version);
+export async function cycloneDxSchemaError(version: string, doc: unknown): Promise<{ path: string; message: string } | null> {
+  const v = await validatorFor(version);
   if (v(doc)) return null;
   const first = v.errors?.[0];
   return { path: first?.instancePath || '/', message: first?.message ?? 'invalid' };

@@ -1,16 +1,10 @@
 // Validation of the documents a release publishes: each against its official JSON schema
 // (vendored in ./schemas, see its README), and CSAF also against the mandatory tests (CSAF 2.0
 // §6.1) of @secvisogram/csaf-validator-lib. A failure names the test or schema path at fault.
-import cvssV20 from '@secvisogram/csaf-validator-lib/schemas/cvss-v2.0.js';
-import cvssV30 from '@secvisogram/csaf-validator-lib/schemas/cvss-v3.0.js';
-import cvssV31 from '@secvisogram/csaf-validator-lib/schemas/cvss-v3.1.js';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-import csafSchema from './schemas/csaf/csaf_json_schema.json' with { type: 'json' };
-import providerSchema from './schemas/csaf/provider_json_schema.json' with { type: 'json' };
-import cveSchema from './schemas/cve/CVE_JSON_5.1_bundled.json' with { type: 'json' };
-import osvSchema from './schemas/osv/schema.json' with { type: 'json' };
+// Everything here is loaded on first use (ajv and the schemas take a while to load and compile, and
+// only a release needs them): a server warms it up in steps after it starts listening.
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 
 export interface DocumentProblem {
   /** "schema" or the CSAF test's name (e.g. mandatoryTest_6_1_6). */
@@ -25,16 +19,41 @@ export interface ValidationResult {
   problems: DocumentProblem[];
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
-
 type Compiled = { csaf: ValidateFunction; provider: ValidateFunction; cve: ValidateFunction; osv: ValidateFunction };
 let compiled: Compiled | null = null;
+
+/** The libraries and schemas, imported once. */
+async function importAll() {
+  const [ajv, ajv2020, formats, cvssV20, cvssV30, cvssV31, csaf, provider, cve, osv] = await Promise.all([
+    import('ajv'),
+    import('ajv/dist/2020.js'),
+    import('ajv-formats'),
+    import('@secvisogram/csaf-validator-lib/schemas/cvss-v2.0.js'),
+    import('@secvisogram/csaf-validator-lib/schemas/cvss-v3.0.js'),
+    import('@secvisogram/csaf-validator-lib/schemas/cvss-v3.1.js'),
+    import('./schemas/csaf/csaf_json_schema.json', { with: { type: 'json' } }),
+    import('./schemas/csaf/provider_json_schema.json', { with: { type: 'json' } }),
+    import('./schemas/cve/CVE_JSON_5.1_bundled.json', { with: { type: 'json' } }),
+    import('./schemas/osv/schema.json', { with: { type: 'json' } }),
+  ]);
+  return {
+    Ajv: ajv.Ajv,
+    Ajv2020: ajv2020.Ajv2020,
+    addFormats: formats.default as unknown as (ajv: Ajv | Ajv2020) => void,
+    cvss: { '2.0': cvssV20.default, '3.0': cvssV30.default, '3.1': cvssV31.default },
+    schemas: { csaf: csaf.default, provider: provider.default, cve: cve.default, osv: osv.default },
+  };
+}
+
+let imported: ReturnType<typeof importAll> | null = null;
 
 /**
  * The schema compilations, one step each: warmDocumentValidation runs them with a turn of the
  * event loop between, so a server answering requests is never held up by all of them at once.
  */
-function compileSteps(): Array<() => void> {
+async function compileSteps(): Promise<Array<() => void>> {
+  imported ??= importAll();
+  const { Ajv, Ajv2020, addFormats, cvss, schemas } = await imported;
   const a2020 = new Ajv2020({ allErrors: true, strict: false });
   addFormats(a2020);
   const a7 = new Ajv({ allErrors: true, strict: false });
@@ -43,20 +62,20 @@ function compileSteps(): Array<() => void> {
   return [
     () => {
       // The FIRST CVSS schemas the CSAF schema references (shipped with csaf-validator-lib).
-      a2020.addSchema(cvssV20, 'https://www.first.org/cvss/cvss-v2.0.json');
-      a2020.addSchema(cvssV30, 'https://www.first.org/cvss/cvss-v3.0.json');
-      a2020.addSchema(cvssV31, 'https://www.first.org/cvss/cvss-v3.1.json');
-      a2020.addSchema(csafSchema);
-      out.csaf = a2020.getSchema(csafSchema.$id) as ValidateFunction;
+      a2020.addSchema(cvss['2.0'], 'https://www.first.org/cvss/cvss-v2.0.json');
+      a2020.addSchema(cvss['3.0'], 'https://www.first.org/cvss/cvss-v3.0.json');
+      a2020.addSchema(cvss['3.1'], 'https://www.first.org/cvss/cvss-v3.1.json');
+      a2020.addSchema(schemas.csaf);
+      out.csaf = a2020.getSchema(schemas.csaf.$id) as ValidateFunction;
     },
     () => {
-      out.provider = a2020.compile(providerSchema);
+      out.provider = a2020.compile(schemas.provider);
     },
     () => {
-      out.osv = a2020.compile(osvSchema);
+      out.osv = a2020.compile(schemas.osv);
     },
     () => {
-      out.cve = a7.compile(cveSchema);
+      out.cve = a7.compile(schemas.cve);
     },
     () => {
       compiled ??= out as Compiled;
@@ -64,8 +83,8 @@ function compileSteps(): Array<() => void> {
   ];
 }
 
-function validators(): Compiled {
-  if (!compiled) for (const step of compileSteps()) step();
+async function validators(): Promise<Compiled> {
+  if (!compiled) for (const step of await compileSteps()) step();
   return compiled as Compiled;
 }
 
@@ -97,7 +116,7 @@ function mandatoryTests(): Promise<CsafTest[]> {
  */
 export async function warmDocumentValidation(): Promise<void> {
   if (!compiled) {
-    for (const step of compileSteps()) {
+    for (const step of await compileSteps()) {
       await new Promise((resolve) => setImmediate(resolve));
       step();
     }
@@ -107,7 +126,7 @@ export async function warmDocumentValidation(): Promise<void> {
 
 /** CSAF 2.0: the OASIS schema, then every mandatory test. */
 export async function validateCsaf(doc: unknown): Promise<ValidationResult> {
-  const schema = bySchema(validators().csaf, doc);
+  const schema = bySchema((await validators()).csaf, doc);
   if (!schema.valid) return schema;
   const problems: DocumentProblem[] = [];
   const tests = await mandatoryTests();
@@ -122,16 +141,16 @@ export async function validateCsaf(doc: unknown): Promise<ValidationResult> {
   return { valid: problems.length === 0, problems };
 }
 
-export function validateProviderMetadata(doc: unknown): ValidationResult {
-  return bySchema(validators().provider, doc);
+export async function validateProviderMetadata(doc: unknown): Promise<ValidationResult> {
+  return bySchema((await validators()).provider, doc);
 }
 
-export function validateCveRecord(doc: unknown): ValidationResult {
-  return bySchema(validators().cve, doc);
+export async function validateCveRecord(doc: unknown): Promise<ValidationResult> {
+  return bySchema((await validators()).cve, doc);
 }
 
-export function validateOsv(doc: unknown): ValidationResult {
-  return bySchema(validators().osv, doc);
+export async function validateOsv(doc: unknown): Promise<ValidationResult> {
+  return bySchema((await validators()).osv, doc);
 }
 
 /** One line naming what is wrong, for a problem detail or a release step's error. */

@@ -10,7 +10,8 @@
 // and a summary. Elements in other namespaces are ignored, except RSS's content:encoded and
 // dc:date, used when description or pubDate are missing.
 import { createHash } from 'node:crypto';
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { createRequire } from 'node:module';
+import type { SaxesParser, SaxesTagNS } from 'saxes';
 import type { Signal } from '../domain/cords.ts';
 import { type CveId, normaliseCveId } from './cve-id.ts';
 import { normalizePurl } from './purl-normal.ts';
@@ -20,6 +21,14 @@ const CONTENT_NS = 'http://purl.org/rss/1.0/modules/content/';
 const DC_NS = 'http://purl.org/dc/elements/1.1/';
 
 export const DEFAULT_MAX_ITEMS = 10_000;
+
+// saxes (CommonJS) is required with the first feed read, not when the server starts; require keeps
+// parseFeed synchronous.
+let saxes: typeof import('saxes') | undefined;
+const xmlParser = (): SaxesParser<{ xmlns: true; position: true }> => {
+  saxes ??= createRequire(import.meta.url)('saxes') as typeof import('saxes');
+  return new saxes.SaxesParser({ xmlns: true, position: true });
+};
 /** Longest text kept per field; feeds are untrusted and a summary only feeds keyword matching. */
 const MAX_FIELD_CHARS = 100_000;
 
@@ -157,7 +166,7 @@ function finishItem(raw: RawItem, format: 'rss' | 'atom'): FeedItem {
 
 /** Incremental feed reader: write chunks, then end(). */
 class FeedReader {
-  private readonly p = new SaxesParser({ xmlns: true, position: true });
+  private readonly p = xmlParser();
   private format: 'rss' | 'atom' | null = null;
   private title = '';
   private readonly items: FeedItem[] = [];

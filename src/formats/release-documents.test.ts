@@ -140,11 +140,11 @@ describe('release documents', () => {
     expect(doc.document.tracking.revision_history).toHaveLength(2);
   });
 
-  it('builds CVE JSON 5.1 records valid against the official schema', () => {
+  it('builds CVE JSON 5.1 records valid against the official schema', async () => {
     const recs = buildCveRecords(sampleSnapshot());
     expect(recs.map((r) => r.cveId)).toEqual(['CVE-2026-1000']);
     const rec = recs[0]?.record;
-    expect(validateCveRecord(rec).problems).toEqual([]);
+    expect((await validateCveRecord(rec)).problems).toEqual([]);
     const affected = rec?.containers.cna.affected;
     expect(affected[0]).toMatchObject({
       vendor: 'Acme',
@@ -158,10 +158,10 @@ describe('release documents', () => {
     expect(instanceOrgId('https://a.example')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
-  it('builds OSV records for package vulnerabilities, valid against the OSV schema', () => {
+  it('builds OSV records for package vulnerabilities, valid against the OSV schema', async () => {
     const recs = buildOsvRecords(sampleSnapshot());
     expect(recs.map((r) => r.id)).toEqual(['x_VC-2026-0007-1', 'x_VC-2026-0007-2']);
-    for (const r of recs) expect(validateOsv(r.record).problems).toEqual([]);
+    for (const r of recs) expect((await validateOsv(r.record)).problems).toEqual([]);
     const first = recs[0]?.record;
     expect(first?.aliases).toEqual(['CVE-2026-1000']);
     // Globex said not affected: only Acme's npm package is listed.

@@ -11,8 +11,8 @@
 //   reported as a warning naming one cycle; a cycle through the product itself is an error;
 // - components the graph does not connect to the product count as direct dependencies.
 import { createReadStream } from 'node:fs';
-import { JSONParser } from '@streamparser/json';
-import { SaxesParser } from 'saxes';
+import type { JSONParser } from '@streamparser/json';
+import type { SaxesParser } from 'saxes';
 import { cycloneDxSchemaError } from './cyclonedx-schema.ts';
 import type { XsdResult } from './cyclonedx-xsd.ts';
 import { validateCycloneDxXmlOffThread } from './cyclonedx-xsd-thread.ts';
@@ -317,7 +317,15 @@ const SPDX_BACKWARD = new Set([
   'TEST_DEPENDENCY_OF',
 ]);
 
-function jsonParser(b: Builder): JSONParser {
+/** The streaming readers, imported on first use: a server that is sent no SBOM never loads them. */
+async function importReaders() {
+  const [json, xml] = await Promise.all([import('@streamparser/json'), import('saxes')]);
+  return { JSONParser: json.JSONParser, SaxesParser: xml.SaxesParser };
+}
+type Readers = Awaited<ReturnType<typeof importReaders>>;
+let readers: Promise<Readers> | null = null;
+
+function jsonParser(b: Builder, { JSONParser }: Readers): JSONParser {
   const p = new JSONParser({
     paths: [
       '$.bomFormat',
@@ -436,7 +444,7 @@ function onJsonValue(b: Builder, top: unknown, key: unknown, value: unknown): vo
 
 // --- XML (CycloneDX) ---------------------------------------------------------------------------------
 
-function xmlParser(b: Builder): SaxesParser {
+function xmlParser(b: Builder, { SaxesParser }: Readers): SaxesParser {
   const p = new SaxesParser({ xmlns: true, position: false });
   const path: string[] = [];
   const comps: RawComponent[] = [];
@@ -514,6 +522,8 @@ function xmlParser(b: Builder): SaxesParser {
  */
 export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts: ParseOptions = {}): Promise<ParsedSbom> {
   const b = new Builder(opts.maxComponents ?? DEFAULT_MAX_COMPONENTS);
+  readers ??= importReaders();
+  const libs = await readers;
   const schemaBytes = opts.schemaValidateBytes ?? DEFAULT_SCHEMA_BYTES;
   const inMemoryBytes = opts.inMemoryBytes ?? Math.max(DEFAULT_IN_MEMORY_BYTES, schemaBytes);
   let kind: 'json' | 'xml' | null = null;
@@ -530,7 +540,7 @@ export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts
   // Lines before the document's first character (trimmed here), for libxml2's line numbers.
   let xmlLineOffset = 0;
   const startStreaming = () => {
-    json = jsonParser(b);
+    json = jsonParser(b, libs);
     json.onError = (e) => {
       failure ??= e;
     };
@@ -558,7 +568,7 @@ export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts
         kind = t[0] === '<' ? 'xml' : t[0] === '{' ? 'json' : null;
         if (kind === null) throw new SbomError('unknown-format', 'the document is neither JSON nor XML');
         if (kind === 'xml') {
-          xml = xmlParser(b);
+          xml = xmlParser(b, libs);
           held = null;
           if (schemaBytes > 0) xmlText = [];
         }
@@ -592,7 +602,7 @@ export async function parseSbom(source: AsyncIterable<Uint8Array | string>, opts
   const parsed = b.finish();
   // Schema validation against the CycloneDX library's schemas, for documents within the bound.
   if (parsed.format === 'cyclonedx-json' && whole !== undefined && size <= schemaBytes) {
-    const error = cycloneDxSchemaError(parsed.specVersion, whole);
+    const error = await cycloneDxSchemaError(parsed.specVersion, whole);
     if (error)
       throw new SbomError(
         'schema',

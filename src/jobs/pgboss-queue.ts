@@ -134,9 +134,10 @@ class PgBossJobQueue implements JobQueue {
   /** Fetched jobs whose outcome is not recorded yet: id -> name. */
   private readonly active = new Map<string, string>();
   private loops: Promise<void>[] = [];
+  private preparing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private bossStarted = false;
-  private started = false;
+  private prepared = false;
   private stopRequested = false;
   private stopping: Promise<void> | undefined;
 
@@ -165,7 +166,7 @@ class PgBossJobQueue implements JobQueue {
 
   register<T>(name: string, handler: JobHandler<T>, opts: RegisterOptions = {}): void {
     if (!NAME_PATTERN.test(name)) throw new Error(`invalid job name ${JSON.stringify(name)}`);
-    if (this.starting) throw new Error('register() job handlers before start()');
+    if (this.preparing) throw new Error('register() job handlers before start() (or prepare())');
     if (this.queues.has(name)) throw new Error(`job ${name} is already registered`);
     // The handler's T is the enqueuer's promise about `data`; the queue itself only moves JSON.
     const pollMs =
@@ -177,21 +178,40 @@ class PgBossJobQueue implements JobQueue {
     this.queues.set(name, { name, handler: handler as JobHandler<unknown>, pollMs, concurrency, busy: 0, wakeup: new Wakeup() });
   }
 
+  prepare(): Promise<void> {
+    if (this.stopRequested) return Promise.reject(new Error('a stopped job queue cannot be restarted'));
+    this.preparing ??= this.doPrepare();
+    return this.preparing;
+  }
+
   start(): Promise<void> {
     if (this.stopRequested) return Promise.reject(new Error('a stopped job queue cannot be restarted'));
-    this.starting ??= this.doStart();
+    this.starting ??= this.prepare().then(() => {
+      if (!this.workers || this.stopRequested) return;
+      // The first polls are spread over one (default) polling interval, none at once: sent together
+      // they would all queue on the embedded database's one session, ahead of the first requests.
+      const queues = [...this.queues.values()];
+      this.loops = queues.map((q, i) => this.workLoop(q, ((i + 1) * this.pollMs) / queues.length));
+    });
     return this.starting;
   }
 
-  private async doStart(): Promise<void> {
+  private async doPrepare(): Promise<void> {
     await this.boss.start(); // creates or migrates pg-boss's schema (under an advisory lock)
     this.bossStarted = true; // from here its maintenance timer runs, and stop() must end it
     // pg-boss 10 silently drops a send to a queue that does not exist, so create them all first.
-    await this.createQueues([...this.queues.keys()]);
-    this.started = true;
-    if (this.workers && !this.stopRequested) {
-      this.loops = [...this.queues.values()].map((q) => this.workLoop(q));
-    }
+    await this.createQueues(await this.missingQueues());
+    this.prepared = true;
+  }
+
+  /** The registered queues pg-boss does not have yet (after the first start, usually none: one query). */
+  private async missingQueues(): Promise<string[]> {
+    const names = [...this.queues.keys()];
+    const { rows } = await runOnPool(this.database.pool, `SELECT name FROM ${SCHEMA}.queue WHERE name = ANY($1::text[])`, [
+      names,
+    ]);
+    const present = new Set(rows.map((r) => r.name));
+    return names.filter((n) => !present.has(n));
   }
 
   /**
@@ -201,6 +221,7 @@ class PgBossJobQueue implements JobQueue {
    * PgBoss bound to that transaction's client keeps pg-boss's own option handling and SQL.
    */
   private async createQueues(names: string[]): Promise<void> {
+    if (names.length === 0) return;
     const client = await this.database.pool.connect();
     try {
       await client.query('BEGIN');
@@ -224,7 +245,7 @@ class PgBossJobQueue implements JobQueue {
 
   async enqueue<T>(db: Kysely<DB>, name: string, data: T, opts: EnqueueOptions): Promise<boolean> {
     if (!this.queues.has(name)) throw new Error(`job ${name} is not registered`);
-    if (!this.started) throw new Error('the job queue must be started before enqueue()');
+    if (!this.prepared) throw new Error('the job queue must be prepared or started before enqueue()');
     if (!db.isTransaction) return db.transaction().execute((trx) => this.enqueue(trx, name, data, opts));
     const id = jobId(name, opts.key);
     const envelope: Envelope = { key: opts.key, data };
@@ -262,6 +283,7 @@ class PgBossJobQueue implements JobQueue {
   private async doStop(): Promise<void> {
     try {
       for (const q of this.queues.values()) q.wakeup.notify();
+      await this.preparing?.catch(() => undefined);
       await this.starting?.catch(() => undefined);
       await Promise.all(this.loops);
       const drained = await settlesWithin(Promise.allSettled([...this.running]), this.stopTimeoutMs);
@@ -287,7 +309,8 @@ class PgBossJobQueue implements JobQueue {
     }
   }
 
-  private async workLoop(q: Registered): Promise<void> {
+  private async workLoop(q: Registered, firstPollMs: number): Promise<void> {
+    if (firstPollMs > 0) await q.wakeup.wait(firstPollMs);
     while (!this.stopRequested) {
       const free = q.concurrency - q.busy;
       if (free > 0) {

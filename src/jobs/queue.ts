@@ -52,6 +52,13 @@ export interface JobQueue {
    */
   enqueue<T>(trx: Kysely<DB>, name: string, data: T, opts: EnqueueOptions): Promise<boolean>;
   register<T>(name: string, handler: JobHandler<T>, opts?: RegisterOptions): void;
+  /**
+   * Makes the queue take jobs: its tables and the registered job names exist in the database
+   * (created or migrated when missing; after the first start that is a check). enqueue() works
+   * from here; register() no longer does.
+   */
+  prepare(): Promise<void>;
+  /** prepare(), then, in a process that runs jobs, begin fetching and running them. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }

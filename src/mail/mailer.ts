@@ -2,7 +2,7 @@
 // small pool of nodemailer SMTP connections. Errors come back as MailSendError, classified for the outbox:
 // permanent (the server refused this message for good: do not retry) and uncertain (the
 // connection was lost when the server may already have accepted it: a retry may duplicate).
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { bareAddress } from './pgp-mime.ts';
 
 /** One message, built whole (src/mail/protect.ts: PGP/MIME encrypted or signed). */
@@ -138,6 +138,13 @@ export function toMailSendError(err: unknown): MailSendError {
 /** Messages sent on one connection before it is replaced. */
 const MESSAGES_PER_CONNECTION = 100;
 
+// nodemailer's SMTP client is imported with the first connection, not when the server starts.
+let smtpModule: Promise<typeof import('nodemailer/lib/smtp-connection')> | undefined;
+const smtpConnection = () => {
+  smtpModule ??= import('nodemailer/lib/smtp-connection');
+  return smtpModule;
+};
+
 /**
  * A small pool of SMTP connections (nodemailer's SMTPConnection): each send takes an idle
  * connection or opens one (at most maxConnections), sends the finished message as it is, and
@@ -187,7 +194,8 @@ class SmtpMailer implements Mailer {
   }
 
   private async connect(): Promise<SMTPConnection> {
-    const conn = new SMTPConnection(this.connOptions);
+    const { default: Connection } = await smtpConnection();
+    const conn = new Connection(this.connOptions);
     conn.on('error', () => {
       // Reported through the pending callback; a late error on an idle connection just ends it.
     });

@@ -221,7 +221,7 @@ export function buildDocuments(s: ReleaseSnapshot): BuiltDocument[] {
 export async function validateDocuments(docs: BuiltDocument[]): Promise<string | null> {
   for (const d of docs) {
     const json = JSON.parse(d.content) as unknown;
-    const r = d.kind === 'csaf' ? await validateCsaf(json) : d.kind === 'cve' ? validateCveRecord(json) : validateOsv(json);
+    const r = await (d.kind === 'csaf' ? validateCsaf(json) : d.kind === 'cve' ? validateCveRecord(json) : validateOsv(json));
     if (!r.valid) return describeProblems(`${d.kind.toUpperCase()} document ${d.docId}`, r);
   }
   return null;

@@ -2,8 +2,10 @@
 // formats is accepted, and the stored media type is the detected one. Downloads are always
 // served as attachments, so nothing uploaded can render as a page.
 import { createHash } from 'node:crypto';
-import { fileTypeFromBuffer } from 'file-type';
 import { problems } from '../problem.ts';
+
+// file-type (and its parsers) is imported with the first upload, not when the server starts.
+let fileType: Promise<typeof import('file-type')> | null = null;
 
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
@@ -52,7 +54,8 @@ export async function checkFile(field: string, filename: string, content: Buffer
   if (content.length > MAX_FILE_BYTES) {
     throw problems.badRequest(`${field} is larger than ${MAX_FILE_BYTES} bytes`, [{ field, message: 'file too large' }]);
   }
-  const detected = await fileTypeFromBuffer(content);
+  fileType ??= import('file-type');
+  const detected = await (await fileType).fileTypeFromBuffer(content);
   let mediaType: string;
   if (detected && ALLOWED.has(detected.mime)) mediaType = detected.mime;
   else if (!detected && isPlainText(content)) mediaType = 'text/plain; charset=utf-8';

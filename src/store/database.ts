@@ -30,6 +30,15 @@ export interface OpenOptions {
   poolMax?: number;
 }
 
+/** PGlite's WebAssembly, when bin/village.js began compiling it early (see there). */
+async function preloadedWasm(): Promise<{ pgliteWasmModule?: WebAssembly.Module }> {
+  const key = Symbol.for('village.pglite.wasm');
+  const preloaded = (globalThis as { [key]?: Promise<WebAssembly.Module> })[key];
+  if (!preloaded) return {};
+  const pgliteWasmModule = await preloaded.catch(() => undefined);
+  return pgliteWasmModule ? { pgliteWasmModule } : {};
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
@@ -50,7 +59,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const dir = opts.dataDir ?? 'memory://';
     const dataDir = dir.startsWith('memory://') ? dir : path.join(dir, 'pg');
     if (!dir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
-    pglite = await PGlite.create(dataDir);
+    pglite = await PGlite.create(dataDir, await preloadedWasm());
   }
   const owned = !opts.pglite;
   const instance = pglite;

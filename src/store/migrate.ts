@@ -1,6 +1,6 @@
 // Versioned SQL migrations, plain .sql files applied in name order by Kysely's Migrator
 // (which takes an advisory lock, so two servers starting together apply each once).
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
@@ -11,15 +11,23 @@ const MIGRATIONS_DIR = [path.join(HERE, 'migrations'), path.join(HERE, '..', 'sr
   existsSync(d),
 ) as string;
 
+/** The migrations' names: the .sql files in name order. Read synchronously: a start lists them once. */
+function migrationNames(): string[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => f.replace(/\.sql$/, ''));
+}
+
+/** Each migration's SQL is read when it is applied, not when the list is checked. */
 class SqlFileProvider implements MigrationProvider {
+  constructor(private readonly names: string[]) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await fs.readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
     const out: Record<string, Migration> = {};
-    for (const file of files) {
-      const text = await fs.readFile(path.join(MIGRATIONS_DIR, file), 'utf8');
-      out[file.replace(/\.sql$/, '')] = {
+    for (const name of this.names) {
+      out[name] = {
         up: async (db) => {
-          await sql.raw(text).execute(db);
+          await sql.raw(await fs.readFile(path.join(MIGRATIONS_DIR, `${name}.sql`), 'utf8')).execute(db);
         },
       };
     }
@@ -33,10 +41,11 @@ export interface MigrationReport {
 
 // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport> {
-  const provider = new SqlFileProvider();
-  // Fast path for every start after the first: one query instead of the migrator's lock dance.
-  if (await allApplied(db, Object.keys(await provider.getMigrations()))) return { applied: [] };
-  const migrator = new Migrator({ db, provider });
+  const names = migrationNames();
+  // Fast path for every start after the first: one query (and no file read) instead of the
+  // migrator's lock dance.
+  if (await allApplied(db, names)) return { applied: [] };
+  const migrator = new Migrator({ db, provider: new SqlFileProvider(names) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -19,7 +19,7 @@ export const healthRoutes =
       {
         schema: {
           tags: ['operations'],
-          summary: 'Readiness: the database answers and the workers have started',
+          summary: 'Readiness: the database answers and the job queue takes jobs',
           response: { 200: z.object({ status: z.literal('ready'), database: z.enum(['pglite', 'postgres']) }) },
         },
       },
