@@ -21,7 +21,7 @@ import { parseVers, rangeMatcher } from '../src/formats/vers.ts';
 import { createLogger } from '../src/http/logging.ts';
 import { createJobQueue } from '../src/jobs/pgboss-queue.ts';
 import { type AffectedQuery, registerSbomMatch, whoIsAffected, withVersion } from '../src/services/affected.ts';
-import { mergeAndTidy, mergeComponentIndex, removeFromIndex } from '../src/services/component-index.ts';
+import { forgetEntries, mergeAndTidy, mergeComponentIndex } from '../src/services/component-index.ts';
 import { openInstanceKeys } from '../src/services/instance-keys.ts';
 import { ingestSbom } from '../src/services/sboms.ts';
 import type { Database, Engine } from '../src/store/database.ts';
@@ -757,14 +757,7 @@ async function forgetIngests(db: Kysely<DB>): Promise<void> {
   const ingested = await sql<{ id: number }>`
     SELECT s.id FROM sboms s JOIN products p ON p.id = s.product_id WHERE p.name LIKE 'ingest-%'`.execute(db);
   await db.transaction().execute(async (trx) => {
-    for (const { id } of ingested.rows) {
-      const gone = await trx.deleteFrom('sbom_components').where('sbom_id', '=', id).returning('pv_id').execute();
-      await removeFromIndex(
-        trx,
-        id,
-        gone.map((g) => g.pv_id),
-      );
-    }
+    for (const { id } of ingested.rows) await forgetEntries(trx, id);
     await sql`DELETE FROM products WHERE name LIKE 'ingest-%'`.execute(trx);
   });
   await mergeComponentIndex(db);

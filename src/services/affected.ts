@@ -182,13 +182,14 @@ export async function whoIsAffected(
     for (const id of ids.keys()) pvIds.add(id);
   }
   if (!matched.length) return [];
-  const known = caches.orgIds.length <= ORG_NAMES_WITH_MATCHES ? caches.orgIds.slice() : [];
+  const namesWithMatches = caches.orgIds.length <= ORG_NAMES_WITH_MATCHES;
+  const known = namesWithMatches ? caches.orgIds.slice() : [];
   const { hits, names } = await readMatches(db, [...pvIds], opts.paths, known);
   await loadPlaces(db, caches, hits.sbomId);
   // Organizations first met in this query's places (slots are only appended), or, when there were
   // too many to read with the matches, those of this query's results.
   const unnamed = new Set(caches.orgIds.slice(known.length));
-  if (!known.length)
+  if (!namesWithMatches)
     for (const id of hits.sbomId) {
       const place = caches.sbomPlaces.get(id);
       if (place) unnamed.add(place.orgId);
@@ -218,11 +219,11 @@ function rowsOf(
   const componentRank = ranks(matched.flatMap((m) => [...m.ids.values()].map((v) => v.name)));
   const tagRank = ranks(matched.map((m) => m.q.tag ?? ''));
   // Which queries each package version answers (most often one).
-  const byPv = new Map<number, Array<{ query: number; rank: number; version: MatchedVersion }>>();
+  const byPv = new Map<number, Array<{ query: number; rank: number }>>();
   matched.forEach((m, query) => {
     for (const [pv, version] of m.ids) {
       const list = byPv.get(pv) ?? [];
-      list.push({ query, rank: componentRank.get(version.name) as number, version });
+      list.push({ query, rank: componentRank.get(version.name) as number });
       byPv.set(pv, list);
     }
   });
@@ -259,7 +260,7 @@ function rowsOf(
     const place = caches.sbomPlaces.get(hits.sbomId[i] as number) as SbomPlace;
     const version = m.ids.get(hits.pvId[i] as number) as MatchedVersion;
     const depth = hits.depth[i] as number;
-    const base = {
+    const row: AffectedRow = {
       tag: m.q.tag ?? null,
       orgId: place.orgId,
       orgName: orgNameOf[place.orgSlot] as string,
@@ -268,33 +269,19 @@ function rowsOf(
       productVersion: place.productVersion,
       sbomId: place.uid,
       component: version.name,
-      relation: depth === 1 ? ('direct' as const) : ('transitive' as const),
+      relation: depth === 1 ? 'direct' : 'transitive',
       depth,
       versionKnown: version.versionKnown,
     };
-    if (!paths) {
-      rows[o] = base;
-      continue;
+    if (paths) {
+      const path: string[] = new Array(depth + 1);
+      path[0] = place.label;
+      const at = hits.chainAt?.[i] as number;
+      for (let k = 1; k < depth; k++) path[k] = caches.pvNames.get(hits.chains?.[at + k - 1] as number) as string;
+      path[depth] = version.name;
+      row.path = path;
     }
-    const path: string[] = new Array(depth + 1);
-    path[0] = place.label;
-    const at = hits.chainAt?.[i] as number;
-    for (let k = 1; k < depth; k++) path[k] = caches.pvNames.get(hits.chains?.[at + k - 1] as number) as string;
-    path[depth] = version.name;
-    rows[o] = {
-      tag: base.tag,
-      orgId: base.orgId,
-      orgName: base.orgName,
-      productId: base.productId,
-      productName: base.productName,
-      productVersion: base.productVersion,
-      sbomId: base.sbomId,
-      component: base.component,
-      relation: base.relation,
-      depth,
-      versionKnown: base.versionKnown,
-      path,
-    };
+    rows[o] = row;
   }
   return rows;
 }

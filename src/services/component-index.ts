@@ -1,10 +1,10 @@
 // The component index "who is affected" reads (layout: src/domain/postings.ts, tables:
 // src/store/migrations/0016_component_postings.sql). An upload adds its entries as pending rows
-// and a replaced SBOM leaves a tombstone, both inside the upload's transaction; the merge, run by
-// the job that follows each upload (registerSbomMatch) and by housekeeping as a safety net, so a
-// burst of uploads is merged a few at a time, packs pending rows into new
-// posting rows (never rewriting a large one), compacts a package version's partly filled rows once
-// it has more than a few, and removes the entries of tombstoned SBOMs. A query reads all three in
+// and a replaced SBOM leaves a tombstone, both inside the upload's transaction. The merge runs in
+// the job that follows each upload (registerSbomMatch; in a burst, one job merges what several
+// uploads left) and in housekeeping as a safety net: it packs pending rows into new posting rows
+// (never rewriting a large one), compacts a package version's partly filled rows once it has
+// more than a few, and removes the entries of tombstoned SBOMs. A query reads all three in
 // one statement, so it sees the same answer before and after a merge. Merges take a
 // transaction-scoped advisory lock, so they run one at a time across processes; a crash rolls a
 // merge back whole and the next one redoes it.
@@ -56,12 +56,15 @@ export async function insertEntries(
 }
 
 /**
- * Takes a replaced SBOM out of the index: its pending rows go, and a tombstone naming the package
- * versions it shipped hides its merged entries until the next merge removes them.
+ * Forgets a replaced SBOM's component entries (sbom_components has no foreign key: a per-row
+ * trigger on the biggest table) and takes it out of the index: its pending rows go, and a
+ * tombstone naming the package versions it shipped hides its merged entries until the next merge
+ * removes them. Part of the caller's transaction.
  */
-export async function removeFromIndex(trx: Kysely<DB>, sbomId: number, pvIds: Iterable<number>): Promise<void> {
+export async function forgetEntries(trx: Kysely<DB>, sbomId: number): Promise<void> {
+  const gone = await trx.deleteFrom('sbom_components').where('sbom_id', '=', sbomId).returning('pv_id').execute();
   await sql`DELETE FROM component_pending WHERE sbom_id = ${sbomId}`.execute(trx);
-  await sql`INSERT INTO component_tombstones (sbom_id, pv_ids) VALUES (${sbomId}, ${[...new Set(pvIds)]}::int4[])
+  await sql`INSERT INTO component_tombstones (sbom_id, pv_ids) VALUES (${sbomId}, ${[...new Set(gone.map((g) => g.pv_id))]}::int4[])
             ON CONFLICT (sbom_id) DO NOTHING`.execute(trx);
 }
 
@@ -145,11 +148,13 @@ async function compact(trx: Kysely<DB>, pvIds: number[], capacity: number): Prom
     SELECT pv_id, gen, part, n, entries, chains FROM component_postings
     WHERE pv_id = ANY(${pvIds}::int4[]) AND n < ${capacity} ORDER BY pv_id, gen, part`.execute(trx);
   const gen = await sql<{ g: string }>`SELECT nextval('component_merge_gen')::text AS g`.execute(trx);
-  const drop = { pv: [] as number[], gen: [] as string[], part: [] as number[] };
+  const drop: RowKeys = { pv: [], gen: [], part: [] };
   const add = { pv: [] as number[], part: [] as number[], n: [] as number[], entries: [] as Buffer[], chains: [] as Buffer[] };
   const byPv = new Map<number, typeof rows.rows>();
   for (const row of rows.rows) {
-    byPv.set(row.pv_id, [...(byPv.get(row.pv_id) ?? []), row]);
+    const list = byPv.get(row.pv_id);
+    if (list) list.push(row);
+    else byPv.set(row.pv_id, [row]);
     drop.pv.push(row.pv_id);
     drop.gen.push(row.gen);
     drop.part.push(row.part);
@@ -162,15 +167,28 @@ async function compact(trx: Kysely<DB>, pvIds: number[], capacity: number): Prom
       add.entries.push(Buffer.from(packed.entries.buffer, packed.entries.byteOffset, packed.entries.byteLength));
       add.chains.push(Buffer.from(packed.chains.buffer, packed.chains.byteOffset, packed.chains.byteLength));
     });
-  await sql`
-    DELETE FROM component_postings p USING unnest(${drop.pv}::int4[], ${drop.gen}::int8[], ${drop.part}::int4[]) AS u(pv, gen, part)
-    WHERE p.pv_id = u.pv AND p.gen = u.gen AND p.part = u.part`.execute(trx);
+  await deleteRows(trx, drop);
   await sql`
     INSERT INTO component_postings (pv_id, gen, part, n, entries, chains)
     SELECT u.pv, ${gen.rows[0]?.g}::int8, u.part, u.n, u.e, u.c
     FROM unnest(${add.pv}::int4[], ${add.part}::int4[], ${add.n}::int4[], ${add.entries}::bytea[], ${add.chains}::bytea[])
       AS u(pv, part, n, e, c)`.execute(trx);
   return byPv.size;
+}
+
+/** Row keys, as columns. */
+interface RowKeys {
+  pv: number[];
+  gen: string[];
+  part: number[];
+}
+
+/** Deletes posting rows by key. */
+async function deleteRows(trx: Kysely<DB>, keys: RowKeys): Promise<void> {
+  if (!keys.pv.length) return;
+  await sql`
+    DELETE FROM component_postings p USING unnest(${keys.pv}::int4[], ${keys.gen}::int8[], ${keys.part}::int4[]) AS u(pv, gen, part)
+    WHERE p.pv_id = u.pv AND p.gen = u.gen AND p.part = u.part`.execute(trx);
 }
 
 /**
@@ -193,7 +211,7 @@ async function purgeTombstones(trx: Kysely<DB>): Promise<{ sboms: number; pvIds:
     entries: [] as Buffer[],
     chains: [] as Buffer[],
   };
-  const drop = { pv: [] as number[], gen: [] as string[], part: [] as number[] };
+  const drop: RowKeys = { pv: [], gen: [], part: [] };
   for (const row of rows.rows) {
     const kept = withoutSboms(row, dead);
     if (!kept) continue;
@@ -216,10 +234,7 @@ async function purgeTombstones(trx: Kysely<DB>): Promise<{ sboms: number; pvIds:
       FROM unnest(${update.pv}::int4[], ${update.gen}::int8[], ${update.part}::int4[], ${update.n}::int4[],
                   ${update.entries}::bytea[], ${update.chains}::bytea[]) AS u(pv, gen, part, n, e, c)
       WHERE p.pv_id = u.pv AND p.gen = u.gen AND p.part = u.part`.execute(trx);
-  if (drop.pv.length)
-    await sql`
-      DELETE FROM component_postings p USING unnest(${drop.pv}::int4[], ${drop.gen}::int8[], ${drop.part}::int4[]) AS u(pv, gen, part)
-      WHERE p.pv_id = u.pv AND p.gen = u.gen AND p.part = u.part`.execute(trx);
+  await deleteRows(trx, drop);
   await sql`DELETE FROM component_tombstones WHERE sbom_id = ANY(${[...dead]}::int4[])`.execute(trx);
   return { sboms: dead.size, pvIds: [...new Set(update.pv)] };
 }

@@ -9,7 +9,7 @@ import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
 import { auditObject } from './audit-log.ts';
-import { insertEntries, mostShippedVersions, removeFromIndex } from './component-index.ts';
+import { forgetEntries, insertEntries, mostShippedVersions } from './component-index.ts';
 
 export const SBOM_MATCH_JOB = 'sbom.match';
 
@@ -272,16 +272,7 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       .where('product_version', '=', input.version)
       .returning(['id', 'uid'])
       .executeTakeFirst();
-    // sbom_components has no foreign key (a per-row trigger on the biggest table): its rows go
-    // here, and the component index forgets the SBOM.
-    if (old) {
-      const gone = await trx.deleteFrom('sbom_components').where('sbom_id', '=', old.id).returning('pv_id').execute();
-      await removeFromIndex(
-        trx,
-        old.id,
-        gone.map((g) => g.pv_id),
-      );
-    }
+    if (old) await forgetEntries(trx, old.id);
     const interned = await internComponents(trx, s, cache);
     learned = interned.learned;
     const pv = interned.pv;
