@@ -21,7 +21,7 @@ import { parseVers, rangeMatcher } from '../src/formats/vers.ts';
 import { createLogger } from '../src/http/logging.ts';
 import { createJobQueue } from '../src/jobs/pgboss-queue.ts';
 import { type AffectedQuery, registerSbomMatch, whoIsAffected, withVersion } from '../src/services/affected.ts';
-import { forgetEntries, mergeAndTidy, mergeComponentIndex } from '../src/services/component-index.ts';
+import { forgetEntries, mergeAndTidy, mergeComponentIndex, mergePending } from '../src/services/component-index.ts';
 import { openInstanceKeys } from '../src/services/instance-keys.ts';
 import { ingestSbom } from '../src/services/sboms.ts';
 import type { Database, Engine } from '../src/store/database.ts';
@@ -370,12 +370,13 @@ export async function loadTier(
 
 /** Merges what is pending into the component index, if anything is, and says how long it took. */
 async function mergeAll(db: Kysely<DB>, log: (s: string) => void): Promise<void> {
-  const pending = await sql<{ n: string }>`SELECT count(*)::text AS n FROM component_pending`.execute(db);
-  const n = Number(pending.rows[0]?.n ?? 0);
-  if (!n) return;
+  if (!(await mergePending(db))) return;
   const t0 = now();
   const r = await mergeAndTidy(db);
-  log(`  component index merge (and vacuum): ${fmt(r.moved)} pending entries packed in ${fmt((now() - t0) / 1000, 1)} s`);
+  log(
+    `  component index merge (and vacuum): ${fmt(r.expanded)} uploads expanded, ${fmt(r.moved)} pending entries packed, ` +
+      `${fmt(r.purged)} replaced SBOMs removed, in ${fmt((now() - t0) / 1000, 1)} s`,
+  );
 }
 
 // --- advisories -----------------------------------------------------------------------------------------------
@@ -631,7 +632,8 @@ async function runOn(
       dbMs.push(t3 - t2);
     }
     await jobs.stop();
-    // The work an upload leaves to the merge job, timed too: packing the uploads' pending rows.
+    // The work an upload leaves to the merge job, timed too: expanding the uploads' inbox rows into
+    // sbom_components and posting rows.
     const tm = now();
     const merged = await mergeComponentIndex(database.db);
     const mergeMs = now() - tm;
@@ -648,7 +650,7 @@ async function runOn(
     );
     out(`    parse (with schema validation) + transaction: ${fmt(ingestTotal, 1)} ms per 1,000 components`);
     out(
-      `    then the merge job: ${fmt(merged.moved)} pending entries packed in ${fmt(mergeMs, 1)} ms ` +
+      `    then the merge job: ${fmt(merged.expanded)} uploads expanded (${fmt(merged.moved)} entries) in ${fmt(mergeMs, 1)} ms ` +
         `(${fmt(mergeMs / Math.max(1, o.ingests), 1)} ms per SBOM, off the upload's path)`,
     );
     clearInterval(sampler);

@@ -1,12 +1,14 @@
-// The component index "who is affected" reads (src/services/component-index.ts): uploads add
-// pending rows, replacements leave tombstones, merges pack both into posting lists. Whatever the
-// state, the index holds exactly the kept occurrence of each SBOM and package version that
-// sbom_components records, and queries answer the same before and after a merge. Job workers are
-// off here, so merges run only when the test says.
+// The component index "who is affected" reads (src/services/component-index.ts): uploads leave
+// their components in the inbox, replacements leave tombstones, merges expand the one into
+// sbom_components and posting lists and apply the other. Whatever the state, what queries read
+// (inbox, pending rows, postings, less tombstoned SBOMs) holds exactly the kept occurrence of each
+// live SBOM and package version that sbom_components records once merged, and queries answer the
+// same before and after a merge. Job workers are off here, so merges run only when the test says.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeComponents, inboxPending, joinPending } from '../src/domain/component-inbox.ts';
 import { decodeHits, encodePending } from '../src/domain/postings.ts';
 import { mergeComponentIndex } from '../src/services/component-index.ts';
 import { makeOrg, makeUser, type Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
@@ -28,22 +30,27 @@ const upload = (version: string, body: string) =>
   });
 
 /**
- * The component index (posting rows and pending rows, less tombstoned SBOMs) holds exactly one
- * entry per SBOM and package version, at the occurrence sbom_components says is kept (the
- * shallowest, then the first listed), with its chain.
+ * What queries read (posting rows, pending rows and inbox rows, less tombstoned SBOMs) as one
+ * entry per SBOM and package version: "sbom|pv|depth|chain".
  */
-async function expectIndexMatchesComponents() {
+async function indexEntries(): Promise<string[]> {
   const dead = await sql<{ s: number }>`SELECT sbom_id AS s FROM component_tombstones`.execute(v.db);
   const ordered = await sql<{ pv: number; n: number; e: Buffer; c: Buffer }>`
     SELECT pv_id AS pv, n, entries AS e, chains AS c FROM component_postings`.execute(v.db);
   const pendingRows = await sql<{ pv: number; s: number; d: number; c: Buffer }>`
     SELECT pv_id AS pv, sbom_id AS s, depth AS d, path AS c FROM component_pending`.execute(v.db);
+  const inbox = await sql<{ s: number; c: Buffer }>`SELECT sbom_id AS s, components AS c FROM component_inbox`.execute(v.db);
+  const all = new Set<number>();
+  for (const r of inbox.rows) for (const pv of decodeComponents(r.c).pv) all.add(pv);
   const hits = decodeHits(
     ordered.rows.map((o) => ({ pvId: o.pv, n: o.n, entries: o.e, chains: o.c })),
-    {
-      records: encodePending(pendingRows.rows.map((o) => ({ pvId: o.pv, sbomId: o.s, depth: o.d }))),
-      chains: Buffer.concat(pendingRows.rows.map((o) => o.c)),
-    },
+    joinPending([
+      {
+        records: encodePending(pendingRows.rows.map((o) => ({ pvId: o.pv, sbomId: o.s, depth: o.d }))),
+        chains: Buffer.concat(pendingRows.rows.map((o) => o.c)),
+      },
+      ...inbox.rows.map((r) => inboxPending(r.s, decodeComponents(r.c), all, true)),
+    ]),
     new Set(dead.rows.map((d) => d.s)),
   );
   const got: string[] = [];
@@ -52,15 +59,23 @@ async function expectIndexMatchesComponents() {
     const chain = Array.from(hits.chains?.subarray(at, at + (hits.depth[i] as number) - 1) ?? []);
     got.push(`${hits.sbomId[i]}|${hits.pvId[i]}|${hits.depth[i]}|${chain.join('.')}`);
   }
+  return got.sort();
+}
+
+/**
+ * The kept occurrence (the shallowest, then the first listed) per live SBOM and package version,
+ * with its chain, as sbom_components records it: "sbom|pv|depth|chain".
+ */
+async function keptOccurrences(): Promise<string[]> {
   const want = await sql<{ k: string }>`
-    SELECT DISTINCT ON (sbom_id, pv_id) sbom_id || '|' || pv_id || '|' || depth || '|' || encode(path, 'hex') AS k
-    FROM sbom_components ORDER BY sbom_id, pv_id, depth, idx`.execute(v.db);
+    SELECT DISTINCT ON (c.sbom_id, c.pv_id) c.sbom_id || '|' || c.pv_id || '|' || c.depth || '|' || encode(c.path, 'hex') AS k
+    FROM sbom_components c JOIN sboms s ON s.id = c.sbom_id ORDER BY c.sbom_id, c.pv_id, c.depth, c.idx`.execute(v.db);
   const hex = (k: string) => {
     const [s, pv, d, h] = k.split('|') as [string, string, string, string];
     const ids = Array.from({ length: h.length / 8 }, (_, j) => Buffer.from(h.slice(8 * j, 8 * j + 8), 'hex').readInt32BE(0));
     return `${s}|${pv}|${d}|${ids.join('.')}`;
   };
-  expect(got.sort()).toEqual(want.rows.map((w) => hex(w.k)).sort());
+  return want.rows.map((w) => hex(w.k)).sort();
 }
 
 beforeAll(async () => {
@@ -81,7 +96,7 @@ beforeAll(async () => {
 afterAll(async () => v?.close());
 
 describe('the component index', () => {
-  it('holds exactly the kept occurrences, merged or pending, and answers the same either way', async () => {
+  it('holds exactly the kept occurrences, merged or not, and answers the same either way', async () => {
     const ask = async () => {
       const r = await coord.request({
         method: 'POST',
@@ -95,15 +110,20 @@ describe('the component index', () => {
     const step = async (change: () => Promise<void>) => {
       await change();
       const pending = await ask();
-      await expectIndexMatchesComponents();
+      const before = await indexEntries();
       // Rows of at most 3 entries, and compactions once 2 are partly filled: both happen here.
       compacted += (await mergeComponentIndex(v.db, { capacity: 3, maxOpen: 2 })).compacted;
-      const left = await sql<{ p: number; t: number }>`
-        SELECT (SELECT count(*) FROM component_pending)::int4 AS p, (SELECT count(*) FROM component_tombstones)::int4 AS t`.execute(
+      const left = await sql<{ i: number; p: number; t: number; orphans: number }>`
+        SELECT (SELECT count(*) FROM component_inbox)::int4 AS i, (SELECT count(*) FROM component_pending)::int4 AS p,
+               (SELECT count(*) FROM component_tombstones)::int4 AS t,
+               (SELECT count(*) FROM sbom_components c WHERE NOT EXISTS (SELECT 1 FROM sboms s WHERE s.id = c.sbom_id))::int4 AS orphans`.execute(
         v.db,
       );
-      expect(left.rows[0]).toEqual({ p: 0, t: 0 });
-      await expectIndexMatchesComponents();
+      expect(left.rows[0]).toEqual({ i: 0, p: 0, t: 0, orphans: 0 });
+      const kept = await keptOccurrences();
+      expect(kept.length).toBeGreaterThan(0);
+      expect(before).toEqual(kept);
+      expect(await indexEntries()).toEqual(kept);
       const sizes = await sql<{ max: number; open: number }>`
         SELECT (SELECT max(n) FROM component_postings)::int4 AS max,
                (SELECT max(c) FROM (SELECT count(*) AS c FROM component_postings WHERE n < 3 GROUP BY pv_id) x)::int4 AS open`.execute(
@@ -125,7 +145,7 @@ describe('the component index', () => {
     expect(withJuice.length).toBeGreaterThan(0);
     // Replaced after its entries were merged: hidden at once, removed by the merge.
     expect(await step(put('11.1.3', laravel))).not.toEqual(withJuice);
-    // Replaced while still pending.
+    // Replaced while still in the inbox.
     await put('11.1.4', juice)();
     await step(put('11.1.4', laravel));
     // Enough copies that package versions span several rows; then one removed from the middle.

@@ -40,9 +40,12 @@ async function upload(
   });
 }
 
+/** SBOMs, the components they ship (merged, or still in the inbox), and packages. */
 async function counts() {
   const r = await sql<{ s: string; c: string; p: string }>`
-    SELECT (SELECT count(*) FROM sboms)::text AS s, (SELECT count(*) FROM sbom_components)::text AS c,
+    SELECT (SELECT count(*) FROM sboms)::text AS s,
+           ((SELECT count(*) FROM sbom_components c JOIN sboms s ON s.id = c.sbom_id)
+            + (SELECT coalesce(sum(length(components) / 12), 0) FROM component_inbox))::text AS c,
            (SELECT count(*) FROM packages)::text AS p`.execute(v.db);
   return r.rows[0];
 }

@@ -265,6 +265,7 @@ class PgBossJobQueue implements JobQueue {
       expireInSeconds: this.expireInSeconds,
     });
     if (created === null) return false; // same id already in pgboss.job
+    if (opts.newKey) return true;
     // Finished jobs move to pgboss.archive (after 12 h), out of reach of the primary key; a
     // twin there means this key already ran. Checked after the insert, which waits for a
     // concurrent archiving move to commit, so the move cannot slip between check and insert.

@@ -19,6 +19,11 @@ export interface EnqueueOptions {
    * deadline order), rather than those enqueued first.
    */
   deadlineOrder?: boolean;
+  /**
+   * The key was minted in the enqueuing transaction (a new row's id), so no job can have run
+   * under it before: the check for an archived twin is skipped.
+   */
+  newKey?: boolean;
 }
 
 export interface JobContext<T> {

@@ -12,6 +12,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../store/schema.ts';
 import { mostShippedVersions } from './component-index.ts';
+import { forEachPackageVersion, packageVersionCount } from './package-intern.ts';
 
 /** A purl with a version, as paths and results show it. */
 export const withVersion = (pkg: string, version: string): string =>
@@ -154,9 +155,6 @@ function orgSlot(caches: AffectedCaches, orgId: string): number {
   return slot;
 }
 
-/** Package-version names read per statement while warming up. */
-const WARM_CHUNK = 100_000;
-
 /**
  * Before the first query with paths: every package version's name when there are no more than
  * the cache holds (else those of the 100,000 the most SBOMs ship), read in id ranges. A path query
@@ -168,21 +166,11 @@ export function warmPvNames(db: Kysely<DB>, caches: AffectedCaches): Promise<voi
     const put = (id: number, purl: string, version: string) => {
       if (!caches.pvNames.has(id)) caches.pvNames.set(id, withVersion(purl, version));
     };
-    const stats = await sql<{ n: number; max: number | null }>`
-      SELECT count(*)::int4 AS n, max(id) AS max FROM package_versions`.execute(db);
-    const { n, max } = stats.rows[0] ?? { n: 0, max: null };
-    if (n > PV_NAMES_LIMIT) {
+    if ((await packageVersionCount(db)) > PV_NAMES_LIMIT) {
       for (const v of await mostShippedVersions(db, 100_000)) put(v.pvId, v.purl, v.version);
       return;
     }
-    for (let lo = 0; max !== null && lo <= max; lo += WARM_CHUNK) {
-      const r = await sql<{ t: string }>`
-        SELECT coalesce(json_agg(json_build_array(pv.id, p.purl, pv.version)), '[]')::text AS t
-        FROM package_versions pv JOIN packages p ON p.id = pv.package_id
-        WHERE pv.id >= ${lo} AND pv.id < ${lo + WARM_CHUNK}`.execute(db);
-      for (const [id, purl, version] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string, string]>)
-        put(id, purl, version);
-    }
+    await forEachPackageVersion(db, (v) => put(v.pvId, v.purl, v.version));
   })().catch(() => {
     caches.pvNamesWarmed = undefined; // only a warm-up: names are looked up as needed anyway
   });

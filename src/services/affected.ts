@@ -7,6 +7,7 @@
 // Also: the job that tells a case's coordinator when a new SBOM matches an open case.
 import { type Kysely, sql } from 'kysely';
 import type { AppContext } from '../context.ts';
+import { decodeComponents, inboxPending, joinPending } from '../domain/component-inbox.ts';
 import { decodeHits, type Hits, int32s, type PendingRead, type PostingRead } from '../domain/postings.ts';
 import { orderByRanks } from '../domain/rank-order.ts';
 import { normalizePurl, PurlError } from '../formats/purl-normal.ts';
@@ -105,9 +106,10 @@ const ORG_NAMES_WITH_MATCHES = 2000;
 /**
  * Every SBOM shipping one of the given package versions, at its kept occurrence, in one statement
  * (so one snapshot): the posting rows of those package versions (each row a value of at most
- * ROW_CAPACITY entries: many moderate values cross faster than one large one), the pending rows
- * of uploads not merged yet packed into one value, the SBOMs replaced since the last merge (left
- * out), and the current names of the given organizations.
+ * ROW_CAPACITY entries: many moderate values cross faster than one large one), the uploads not
+ * merged yet that ship one of them (inbox rows, and pending rows packed into one value), the
+ * SBOMs replaced since the last merge (left out), and the current names of the given
+ * organizations.
  */
 async function readMatches(
   db: Kysely<DB>,
@@ -116,7 +118,7 @@ async function readMatches(
   orgIds: string[],
 ): Promise<{ hits: Hits; names: Map<string, string> }> {
   type Row = {
-    k: 'p' | 'q' | 't' | 'o';
+    k: 'p' | 'i' | 'q' | 't' | 'o';
     pv: number | null;
     n: number | null;
     e: Uint8Array | null;
@@ -126,6 +128,8 @@ async function readMatches(
   const r = await sql<Row>`
     SELECT 'p' AS k, pv_id AS pv, n, entries AS e, ${withChains ? sql`chains` : sql`NULL::bytea`} AS c, NULL::text AS t
     FROM component_postings WHERE pv_id = ANY(${pvIds}::int4[])
+    UNION ALL
+    SELECT 'i', sbom_id, NULL, components, NULL, NULL FROM component_inbox WHERE pv_ids && ${pvIds}::int4[]
     UNION ALL
     SELECT 'q', NULL, NULL, string_agg(int4send(pv_id) || int4send(sbom_id) || int4send(depth), ''::bytea),
            ${withChains ? sql`string_agg(path, ''::bytea)` : sql`NULL::bytea`}, NULL
@@ -138,6 +142,8 @@ async function readMatches(
   const postings: PostingRead[] = [];
   const empty = new Uint8Array(0);
   let pending: PendingRead = { records: empty, chains: withChains ? empty : null };
+  const staged: PendingRead[] = [];
+  const wanted = new Set(pvIds);
   let dead = new Set<number>();
   const names = new Map<string, string>();
   for (const row of r.rows) {
@@ -148,10 +154,12 @@ async function readMatches(
         entries: row.e ?? empty,
         chains: withChains ? (row.c ?? empty) : null,
       });
+    else if (row.k === 'i') staged.push(inboxPending(row.pv as number, decodeComponents(row.e ?? empty), wanted, withChains));
     else if (row.k === 'q') pending = { records: row.e ?? empty, chains: withChains ? (row.c ?? empty) : null };
     else if (row.k === 't') dead = new Set(int32s(row.e));
     else for (const [id, name] of JSON.parse(row.t ?? '[]') as Array<[string, string]>) names.set(id, name);
   }
+  if (staged.length) pending = joinPending([pending, ...staged]);
   return { hits: decodeHits(postings, pending, dead), names };
 }
 
@@ -364,6 +372,8 @@ export function adHocQuery(input: { purl: string; vers?: string | undefined; eve
  */
 export function registerSbomMatch(ctx: AppContext): void {
   ctx.jobs.register<{ sbomId: string }>(SBOM_MATCH_JOB, async (job) => {
+    // First, so the SBOM's components are in sbom_components when it is matched below.
+    await mergeAndTidy(ctx.db);
     await job.once(async (trx) => {
       const sbom = await trx
         .selectFrom('sboms as s')
@@ -437,6 +447,5 @@ export function registerSbomMatch(ctx: AppContext): void {
           });
       }
     });
-    await mergeAndTidy(ctx.db);
   });
 }

@@ -1,14 +1,16 @@
 // The component index "who is affected" reads (layout: src/domain/postings.ts, tables:
-// src/store/migrations/0016_component_postings.sql). An upload adds its entries as pending rows
-// and a replaced SBOM leaves a tombstone, both inside the upload's transaction. The merge runs in
-// the job that follows each upload (registerSbomMatch; in a burst, one job merges what several
-// uploads left) and in housekeeping as a safety net: it packs pending rows into new posting rows
-// (never rewriting a large one), compacts a package version's partly filled rows once it has
-// more than a few, and removes the entries of tombstoned SBOMs. A query reads all three in
-// one statement, so it sees the same answer before and after a merge. Merges take a
-// transaction-scoped advisory lock, so they run one at a time across processes; a crash rolls a
-// merge back whole and the next one redoes it.
+// src/store/migrations/0016_component_postings.sql and 0017_component_inbox.sql). An upload
+// leaves its components packed in the inbox (inboxRow) and a replaced SBOM leaves a tombstone,
+// both inside the upload's transaction. The merge runs in the job that follows each upload
+// (registerSbomMatch; in a burst, one job merges what several uploads left) and in housekeeping as
+// a safety net: it expands inbox rows into sbom_components and pending rows, packs pending rows
+// into new posting rows (never rewriting a large one), compacts a package version's partly filled
+// rows once it has more than a few, and removes the entries of tombstoned SBOMs. A query reads the
+// inbox, pending rows, postings and tombstones in one statement, so it sees the same answer before
+// and after a merge. Merges take a transaction-scoped advisory lock, so they run one at a time
+// across processes; a crash rolls a merge back whole and the next one redoes it.
 import { type Kysely, sql } from 'kysely';
+import { type ComponentColumns, decodeComponents, distinctPvIds, encodeComponents } from '../domain/component-inbox.ts';
 import { MAX_OPEN_ROWS, packRows, ROW_CAPACITY, shallowestPerPackageVersion, withoutSboms } from '../domain/postings.ts';
 import { ancestorChains } from '../domain/sbom-paths.ts';
 import type { DB } from '../store/schema.ts';
@@ -21,15 +23,21 @@ const BULK_MERGE = 100_000;
 const CHUNK = 50_000;
 
 /**
+ * An upload's inbox row (its components, packed, where queries find them at once and the merge
+ * expands them), written by the upload's transaction in the statement that inserts the SBOM.
+ */
+export function inboxRow(c: ComponentColumns): { pvIds: string; components: Buffer } {
+  // pv_ids as an array literal: node-postgres would quote and escape each of the ~1,000 numbers.
+  return { pvIds: `{${distinctPvIds(c.pv).join(',')}}`, components: encodeComponents(c) };
+}
+
+/**
  * Records an SBOM's component entries (sbom_components, each with its ancestor chain) and, for
  * the index, the kept occurrence per package version (shallowestPerPackageVersion) as pending
- * rows: one statement per 50,000 components. Part of the upload's transaction.
+ * rows: one statement per 50,000 components. The merge's expansion of an inbox row; the
+ * benchmark's portfolio builder writes the same rows in bulk.
  */
-export async function insertEntries(
-  trx: Kysely<DB>,
-  sbomId: number,
-  c: { pv: Int32Array; depth: Int32Array; parent: Int32Array },
-): Promise<void> {
+async function insertEntries(trx: Kysely<DB>, sbomId: number, c: ComponentColumns): Promise<void> {
   const n = c.pv.length;
   const chains = ancestorChains(c.pv, c.parent, c.depth);
   const keep = new Uint8Array(n);
@@ -56,19 +64,27 @@ export async function insertEntries(
 }
 
 /**
- * Forgets a replaced SBOM's component entries (sbom_components has no foreign key: a per-row
- * trigger on the biggest table) and takes it out of the index: its pending rows go, and a
- * tombstone naming the package versions it shipped hides its merged entries until the next merge
- * removes them. Part of the caller's transaction.
+ * Takes a replaced SBOM out of the index, in the caller's transaction. Still in the inbox: its
+ * row goes, and that is all. Merged: a tombstone naming the package versions it shipped hides its
+ * entries until the next merge removes them and its sbom_components rows (deleting a thousand
+ * rows here would cost the upload more than the rest of it). Pending rows left from before the
+ * inbox existed go at once.
  */
 export async function forgetEntries(trx: Kysely<DB>, sbomId: number): Promise<void> {
-  const gone = await trx.deleteFrom('sbom_components').where('sbom_id', '=', sbomId).returning('pv_id').execute();
-  await sql`DELETE FROM component_pending WHERE sbom_id = ${sbomId}`.execute(trx);
-  await sql`INSERT INTO component_tombstones (sbom_id, pv_ids) VALUES (${sbomId}, ${[...new Set(gone.map((g) => g.pv_id))]}::int4[])
-            ON CONFLICT (sbom_id) DO NOTHING`.execute(trx);
+  // Its own statement: if a merge is expanding the row, this waits for it to commit, and the
+  // statements after it see what the merge wrote.
+  const staged = await sql`DELETE FROM component_inbox WHERE sbom_id = ${sbomId}`.execute(trx);
+  if (Number(staged.numAffectedRows ?? 0) > 0) return;
+  await sql`
+    WITH legacy AS (DELETE FROM component_pending WHERE sbom_id = ${sbomId})
+    INSERT INTO component_tombstones (sbom_id, pv_ids)
+    SELECT ${sbomId}::int4, coalesce(array_agg(DISTINCT pv_id), '{}') FROM sbom_components WHERE sbom_id = ${sbomId}
+    ON CONFLICT (sbom_id) DO NOTHING`.execute(trx);
 }
 
 export interface MergeReport {
+  /** Uploads expanded from the inbox. */
+  expanded: number;
   /** Pending rows packed into posting lists. */
   moved: number;
   /** Tombstoned SBOMs whose entries were removed. */
@@ -90,6 +106,7 @@ export async function mergeComponentIndex(db: Kysely<DB>, opts: MergeOptions = {
   const maxOpen = opts.maxOpen ?? MAX_OPEN_ROWS;
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${MERGE_LOCK})`.execute(trx);
+    const expanded = await expandInbox(trx);
     const purged = await purgeTombstones(trx);
     const { moved, crowded } = await movePending(trx, capacity, maxOpen);
     // Rows a purge emptied partly count as partly filled too.
@@ -100,8 +117,20 @@ export async function mergeComponentIndex(db: Kysely<DB>, opts: MergeOptions = {
       for (const r of more.rows) if (!crowded.includes(r.pv_id)) crowded.push(r.pv_id);
     }
     const compacted = await compact(trx, crowded, capacity);
-    return { moved, purged: purged.sboms, compacted };
+    return { expanded, moved, purged: purged.sboms, compacted };
   });
+}
+
+/**
+ * Inbox rows into sbom_components and pending rows, in SBOM order. Rows of uploads that commit
+ * meanwhile are not seen by the DELETE and wait for the next merge.
+ */
+async function expandInbox(trx: Kysely<DB>): Promise<number> {
+  const rows = await sql<{ sbom_id: number; components: Buffer }>`
+    DELETE FROM component_inbox RETURNING sbom_id, components`.execute(trx);
+  const staged = [...rows.rows].sort((a, b) => a.sbom_id - b.sbom_id);
+  for (const row of staged) await insertEntries(trx, row.sbom_id, decodeComponents(row.components));
+  return staged.length;
 }
 
 /**
@@ -235,6 +264,7 @@ async function purgeTombstones(trx: Kysely<DB>): Promise<{ sboms: number; pvIds:
                   ${update.entries}::bytea[], ${update.chains}::bytea[]) AS u(pv, gen, part, n, e, c)
       WHERE p.pv_id = u.pv AND p.gen = u.gen AND p.part = u.part`.execute(trx);
   await deleteRows(trx, drop);
+  await sql`DELETE FROM sbom_components WHERE sbom_id = ANY(${[...dead]}::int4[])`.execute(trx);
   await sql`DELETE FROM component_tombstones WHERE sbom_id = ANY(${[...dead]}::int4[])`.execute(trx);
   return { sboms: dead.size, pvIds: [...new Set(update.pv)] };
 }
@@ -246,14 +276,15 @@ async function purgeTombstones(trx: Kysely<DB>): Promise<{ sboms: number; pvIds:
  */
 export async function mergeAndTidy(db: Kysely<DB>): Promise<MergeReport> {
   const r = await mergeComponentIndex(db);
-  if (r.moved >= BULK_MERGE) await sql`VACUUM ANALYZE component_pending, component_postings`.execute(db);
+  if (r.moved >= BULK_MERGE) await sql`VACUUM ANALYZE component_inbox, component_pending, component_postings`.execute(db);
   return r;
 }
 
 /** Whether uploads are waiting to be merged (housekeeping merges them if a job was lost). */
 export async function mergePending(db: Kysely<DB>): Promise<boolean> {
   const r = await sql<{ any: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM component_pending) OR EXISTS (SELECT 1 FROM component_tombstones) AS any`.execute(db);
+    SELECT EXISTS (SELECT 1 FROM component_inbox) OR EXISTS (SELECT 1 FROM component_pending)
+           OR EXISTS (SELECT 1 FROM component_tombstones) AS any`.execute(db);
   return r.rows[0]?.any === true;
 }
 

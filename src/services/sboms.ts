@@ -9,7 +9,8 @@ import { type ParsedSbom, SbomError } from '../formats/sbom.ts';
 import { problems } from '../problem.ts';
 import type { DB } from '../store/schema.ts';
 import { auditObject } from './audit-log.ts';
-import { forgetEntries, insertEntries, mostShippedVersions } from './component-index.ts';
+import { forgetEntries, inboxRow } from './component-index.ts';
+import { internCacheFor, internComponents, type Learned, remember, warmInternCache } from './package-intern.ts';
 
 export const SBOM_MATCH_JOB = 'sbom.match';
 
@@ -108,154 +109,14 @@ export interface IngestResult {
 /** The dependency graph as stored in sboms.edges: int32 little-endian (from, to) pairs. */
 const edgesOf = (s: ParsedSbom): Buffer => Buffer.from(s.edges.buffer, s.edges.byteOffset, s.edges.byteLength);
 
-/**
- * Interned ids already known to this process, per database. Safe to keep: packages and package
- * versions are never deleted or renumbered. Ids are added only after the transaction that
- * learned them has committed, so a rolled-back insert never leaves a stale id here.
- */
-interface InternCache {
-  pkg: Map<string, number>;
-  pv: Map<string, number>;
-  /** The warm-up (warmInternCache), once per process and database. */
-  warmed?: Promise<void>;
-}
-const CACHE_LIMIT = 2_000_000;
-/** How many of the most widely shipped package versions the warm-up reads. */
-const WARM_PACKAGE_VERSIONS = 100_000;
-const caches = new WeakMap<object, InternCache>();
-function cacheFor(db: object): InternCache {
-  let c = caches.get(db);
-  if (!c) {
-    c = { pkg: new Map(), pv: new Map() };
-    caches.set(db, c);
-  }
-  if (c.pv.size > CACHE_LIMIT) {
-    c.pkg.clear();
-    c.pv.clear();
-  }
-  return c;
-}
-
-/**
- * Before a process's first upload: the ids of the package versions the most SBOMs ship (from the
- * component index's counts), so most of any new SBOM's (package, version) pairs are known without
- * a lookup; a lookup costs ~10 µs per pair, and a new SBOM's thousand pairs are mostly these.
- * Committed facts only (ids never change), so they can be kept at once.
- */
-async function warmInternCache(db: Kysely<DB>, cache: InternCache): Promise<void> {
-  for (const v of await mostShippedVersions(db, WARM_PACKAGE_VERSIONS)) {
-    cache.pkg.set(v.purl, v.packageId);
-    cache.pv.set(pvKey(v.purl, v.version), v.pvId);
-  }
-}
-
-const pvKey = (pkg: string, version: string | null) => `${pkg}\u0000${version ?? ''}`;
-
-/**
- * Interns package identities and (package, version) pairs that the cache does not know; returns
- * the pv id per component and what was learned. Each level is one statement (insert what is
- * missing, return every id, as one JSON text); a pair another transaction inserted meanwhile is
- * looked up again in a fresh snapshot.
- */
-async function internComponents(
-  trx: Kysely<DB>,
-  s: ParsedSbom,
-  cache: InternCache,
-): Promise<{ pv: Int32Array; learned: InternCache }> {
-  const learned: InternCache = { pkg: new Map(), pv: new Map() };
-  const pkgOf = (purl: string) => cache.pkg.get(purl) ?? learned.pkg.get(purl);
-  const pvOf = (key: string) => cache.pv.get(key) ?? learned.pv.get(key);
-  const missingPv = new Map<string, { pkg: string; type: string; version: string }>();
-  for (const c of s.components) {
-    const k = pvKey(c.pkg, c.version);
-    if (!cache.pv.has(k)) missingPv.set(k, { pkg: c.pkg, type: c.type, version: c.version ?? '' });
-  }
-  if (missingPv.size) {
-    // Most pairs of an upload are known already: one read, both levels joined, finds them.
-    const keys = [...missingPv.keys()];
-    const known = await sql<{ t: string }>`
-      SELECT coalesce(json_agg(json_build_array(u.k, pv.id)), '[]')::text AS t
-      FROM unnest(${keys.map((k) => (missingPv.get(k) as { pkg: string }).pkg)}::text[],
-                  ${keys.map((k) => (missingPv.get(k) as { version: string }).version)}::text[]) WITH ORDINALITY AS u(purl, version, k)
-      JOIN packages p ON p.purl = u.purl
-      JOIN package_versions pv ON pv.package_id = p.id AND pv.version = u.version`.execute(trx);
-    for (const [k, id] of JSON.parse(known.rows[0]?.t ?? '[]') as Array<[number, number]>) {
-      const key = keys[k - 1] as string;
-      learned.pv.set(key, id);
-      missingPv.delete(key);
-    }
-  }
-  if (missingPv.size) {
-    const pkgs = new Map<string, string>();
-    for (const m of missingPv.values()) if (!cache.pkg.has(m.pkg)) pkgs.set(m.pkg, m.type);
-    const purls = [...pkgs.keys()];
-    const types = purls.map((p) => pkgs.get(p) as string);
-    const readPackages = async (first: boolean) => {
-      const r = first
-        ? await sql<{ t: string }>`
-          WITH input AS (SELECT * FROM unnest(${purls}::text[], ${types}::text[]) AS u(purl, type)),
-          ins AS (INSERT INTO packages (purl, type)
-                  SELECT i.purl, i.type FROM input i WHERE NOT EXISTS (SELECT 1 FROM packages p WHERE p.purl = i.purl)
-                  ON CONFLICT (purl) DO NOTHING RETURNING id, purl)
-          SELECT coalesce(json_agg(json_build_array(x.id, x.purl)), '[]')::text AS t FROM (
-            SELECT id, purl FROM ins UNION ALL SELECT p.id, p.purl FROM packages p JOIN input i ON p.purl = i.purl) x`.execute(
-            trx,
-          )
-        : await sql<{ t: string }>`
-          SELECT coalesce(json_agg(json_build_array(id, purl)), '[]')::text AS t FROM packages
-          WHERE purl = ANY(${purls}::text[])`.execute(trx);
-      for (const [id, purl] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, string]>) learned.pkg.set(purl, id);
-    };
-    if (purls.length) {
-      await readPackages(true);
-      if (learned.pkg.size < purls.length) await readPackages(false);
-    }
-    const wanted = [...missingPv.values()];
-    const pIds = wanted.map((m) => pkgOf(m.pkg) as number);
-    const vers = wanted.map((m) => m.version);
-    const byId = new Map<number, string>(wanted.map((m) => [pkgOf(m.pkg) as number, m.pkg]));
-    const readVersions = async (first: boolean) => {
-      const r = first
-        ? await sql<{ t: string }>`
-          WITH input AS (SELECT * FROM unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v)),
-          ins AS (INSERT INTO package_versions (package_id, version)
-                  SELECT i.p, i.v FROM input i
-                  WHERE NOT EXISTS (SELECT 1 FROM package_versions x WHERE x.package_id = i.p AND x.version = i.v)
-                  ON CONFLICT (package_id, version) DO NOTHING RETURNING id, package_id, version)
-          SELECT coalesce(json_agg(json_build_array(y.id, y.package_id, y.version)), '[]')::text AS t FROM (
-            SELECT id, package_id, version FROM ins
-            UNION ALL
-            SELECT x.id, x.package_id, x.version FROM package_versions x JOIN input i ON x.package_id = i.p AND x.version = i.v) y`.execute(
-            trx,
-          )
-        : await sql<{ t: string }>`
-          SELECT coalesce(json_agg(json_build_array(x.id, x.package_id, x.version)), '[]')::text AS t
-          FROM package_versions x JOIN unnest(${pIds}::int4[], ${vers}::text[]) AS u(p, v) ON x.package_id = u.p AND x.version = u.v`.execute(
-            trx,
-          );
-      for (const [id, p, v] of JSON.parse(r.rows[0]?.t ?? '[]') as Array<[number, number, string]>)
-        learned.pv.set(pvKey(byId.get(p) as string, v), id);
-    };
-    const before = learned.pv.size;
-    await readVersions(true);
-    if (learned.pv.size - before < wanted.length) await readVersions(false);
-  }
-  const out = new Int32Array(s.components.length);
-  s.components.forEach((c, i) => {
-    out[i] = pvOf(pvKey(c.pkg, c.version)) as number;
-  });
-  return { pv: out, learned };
-}
-
 /** Replaces what one product version ships with a parsed SBOM, in one transaction. */
 export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: IngestInput): Promise<IngestResult> {
   const s = input.sbom;
-  const cache = cacheFor(ctx.db);
-  cache.warmed ??= warmInternCache(ctx.db, cache).catch((err: unknown) => {
+  const cache = internCacheFor(ctx.db);
+  await warmInternCache(ctx.db, cache).catch((err: unknown) => {
     ctx.log.warn({ err }, 'could not warm the SBOM interning cache');
   });
-  await cache.warmed;
-  let learned: InternCache | undefined;
+  let learned: Learned | undefined;
   const result = await ctx.db.transaction().execute(async (trx) => {
     // Uploads of one product are serialised by its row lock.
     const product = await trx
@@ -273,34 +134,54 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       .returning(['id', 'uid'])
       .executeTakeFirst();
     if (old) await forgetEntries(trx, old.id);
-    const interned = await internComponents(trx, s, cache);
+    const interned = await internComponents(trx, s.components, cache);
     learned = interned.learned;
     const pv = interned.pv;
     const now = ctx.clock.now();
     const direct = s.depth.filter((d) => d === 1).length;
+    const staged = inboxRow({ pv, depth: s.depth, parent: s.parent });
+    // The SBOM's row and its inbox row (where queries find its components at once), in one statement.
     const row = await trx
-      .insertInto('sboms')
-      .values({
-        product_id: input.productId,
-        org_id: input.orgId,
-        product_version: input.version,
-        format: s.format,
-        spec_version: s.specVersion,
-        root_name: s.root?.name ?? null,
-        root_purl: s.root?.purl ?? null,
-        component_count: s.components.length,
-        direct_count: direct,
-        edge_count: s.edgeCount,
-        edges: edgesOf(s),
-        warnings: JSON.stringify(s.warnings),
-        sha256: input.sha256,
-        size_bytes: input.sizeBytes,
-        uploaded_by: meta.actor.type === 'user' ? meta.actor.userId : null,
-        created_at: now,
-      })
-      .returning(['id', 'uid'])
+      .with('s', (q) =>
+        q
+          .insertInto('sboms')
+          .values({
+            product_id: input.productId,
+            org_id: input.orgId,
+            product_version: input.version,
+            format: s.format,
+            spec_version: s.specVersion,
+            root_name: s.root?.name ?? null,
+            root_purl: s.root?.purl ?? null,
+            component_count: s.components.length,
+            direct_count: direct,
+            edge_count: s.edgeCount,
+            edges: edgesOf(s),
+            warnings: JSON.stringify(s.warnings),
+            sha256: input.sha256,
+            size_bytes: input.sizeBytes,
+            uploaded_by: meta.actor.type === 'user' ? meta.actor.userId : null,
+            created_at: now,
+          })
+          .returning(['id', 'uid']),
+      )
+      .with('inbox', (q) =>
+        q
+          .insertInto('component_inbox')
+          .columns(['sbom_id', 'pv_ids', 'components'])
+          .expression((eb) =>
+            eb
+              .selectFrom('s')
+              .select([
+                's.id',
+                sql<number[]>`${staged.pvIds}::int4[]`.as('pv_ids'),
+                sql<Buffer>`${staged.components}::bytea`.as('components'),
+              ]),
+          ),
+      )
+      .selectFrom('s')
+      .select(['s.id', 's.uid'])
       .executeTakeFirstOrThrow();
-    await insertEntries(trx, row.id, { pv, depth: s.depth, parent: s.parent });
     await auditObject(
       ctx,
       trx,
@@ -317,12 +198,11 @@ export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: Inge
       },
       input.orgId,
     );
-    await ctx.jobs.enqueue(trx, SBOM_MATCH_JOB, { sbomId: row.uid }, { key: row.uid });
+    await ctx.jobs.enqueue(trx, SBOM_MATCH_JOB, { sbomId: row.uid }, { key: row.uid, newKey: true });
     return { sbomId: row.uid, replaced: !!old, components: s.components.length, direct, warnings: s.warnings };
   });
   // Committed: what this upload interned is now safe to remember.
-  for (const [k, v] of learned?.pkg ?? []) cache.pkg.set(k, v);
-  for (const [k, v] of learned?.pv ?? []) cache.pv.set(k, v);
+  if (learned) remember(cache, learned);
   return result;
 }
 

@@ -47,8 +47,13 @@ export async function appendAudit(trx: Kysely<DB>, input: AuditInput): Promise<{
     details: canonicalDetails(input.details),
   });
   const hash = chainHash(head.hash, entry);
-  await trx.insertInto('audit_log').values({ seq, entry, prev_hash: head.hash, hash }).execute();
-  await trx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
+  // One statement for both: every audited write pays for this round trip.
+  await trx
+    .with('appended', (q) => q.insertInto('audit_log').values({ seq, entry, prev_hash: head.hash, hash }))
+    .updateTable('audit_head')
+    .set({ seq, hash })
+    .where('id', '=', 1)
+    .execute();
   return { seq, hash };
 }
 

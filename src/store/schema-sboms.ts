@@ -74,6 +74,13 @@ export interface ComponentPostingsTable {
   chains: Buffer;
 }
 
+/** Uploads not merged yet (src/store/migrations/0017_component_inbox.sql, src/domain/component-inbox.ts). */
+export interface ComponentInboxTable {
+  sbom_id: number;
+  pv_ids: number[];
+  components: Buffer;
+}
+
 export interface ComponentTombstonesTable {
   sbom_id: number;
   pv_ids: number[];
@@ -85,6 +92,7 @@ export interface SbomsDB {
   package_versions: PackageVersionsTable;
   sboms: SbomsTable;
   sbom_components: SbomComponentsTable;
+  component_inbox: ComponentInboxTable;
   component_pending: ComponentPendingTable;
   component_postings: ComponentPostingsTable;
   component_tombstones: ComponentTombstonesTable;
