@@ -113,9 +113,11 @@ const edgesOf = (s: ParsedSbom): Buffer => Buffer.from(s.edges.buffer, s.edges.b
 export async function ingestSbom(ctx: AppContext, meta: RequestMeta, input: IngestInput): Promise<IngestResult> {
   const s = input.sbom;
   const cache = internCacheFor(ctx.db);
-  await warmInternCache(ctx.db, cache).catch((err: unknown) => {
-    ctx.log.warn({ err }, 'could not warm the SBOM interning cache');
-  });
+  // Not waited for: until it is done, what the cache lacks is looked up.
+  if (!cache.warmed)
+    warmInternCache(ctx.db, cache).catch((err: unknown) => {
+      ctx.log.warn({ err }, 'could not warm the SBOM interning cache');
+    });
   let learned: Learned | undefined;
   const result = await ctx.db.transaction().execute(async (trx) => {
     // Uploads of one product are serialised by its row lock.
