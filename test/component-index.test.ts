@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeComponents, inboxPending, joinPending } from '../src/domain/component-inbox.ts';
 import { decodeHits, encodePending } from '../src/domain/postings.ts';
+import { inboxMatch } from '../src/services/affected.ts';
 import { mergeComponentIndex } from '../src/services/component-index.ts';
 import { makeOrg, makeUser, type Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
 
@@ -190,5 +191,36 @@ describe('the component index', () => {
     ]);
     await mergeComponentIndex(v.db);
     expect(await ask([{ introduced: '1.3.0' }])).toHaveLength(2);
+  });
+  it('finds the same inbox rows by either filter (pairwise overlap, or a hashed probe per id)', async () => {
+    const juice = readFileSync(JUICE, 'utf8');
+    const laravel = readFileSync(join(DIR, 'laravel-7.12.0.cdx.json'), 'utf8');
+    for (const [version, body] of [
+      ['12.0.0', juice],
+      ['12.0.1', laravel],
+    ] as const) {
+      const r = await upload(version, body);
+      expect(r.statusCode, r.body).toBe(200);
+    }
+    const inbox = await sql<{
+      s: number;
+      pv: number[];
+    }>`SELECT sbom_id AS s, pv_ids AS pv FROM component_inbox ORDER BY sbom_id`.execute(v.db);
+    expect(inbox.rows).toHaveLength(2);
+    const [a, b] = inbox.rows as [{ s: number; pv: number[] }, { s: number; pv: number[] }];
+    const onlyA = a.pv.filter((x) => !b.pv.includes(x));
+    const asks = [[], [0], [a.pv[0] as number], onlyA.slice(0, 100), [...a.pv, ...b.pv], [-1, onlyA[1] as number]];
+    for (const ids of asks) {
+      const pick = async (few: number) =>
+        (
+          await sql<{
+            s: number;
+          }>`SELECT sbom_id AS s FROM component_inbox WHERE ${inboxMatch(ids, few)} ORDER BY sbom_id`.execute(v.db)
+        ).rows.map((r) => r.s);
+      const want = inbox.rows.filter((r) => r.pv.some((x) => ids.includes(x))).map((r) => r.s);
+      expect(await pick(Number.POSITIVE_INFINITY)).toEqual(want);
+      expect(await pick(-1)).toEqual(want);
+    }
+    await mergeComponentIndex(v.db);
   });
 });

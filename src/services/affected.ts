@@ -100,6 +100,17 @@ async function orgNames(db: Kysely<DB>, ids: string[]): Promise<Map<string, stri
   return out;
 }
 
+/**
+ * Which inbox rows ship one of the package versions. pv_ids && … compares every pair (~1 ns
+ * each: 1,000 ids per row times the query's); beyond a few dozen query ids, probing a hash of
+ * them once per id of the row (~75 µs per row) is cheaper.
+ */
+export function inboxMatch(pvIds: number[], few = 64) {
+  return pvIds.length <= few
+    ? sql`pv_ids && ${pvIds}::int4[]`
+    : sql`EXISTS (SELECT 1 FROM unnest(pv_ids) AS x(pv) WHERE x.pv = ANY(${pvIds}::int4[]))`;
+}
+
 /** Organizations whose names a query reads along with its matches (beyond this, they are read after). */
 const ORG_NAMES_WITH_MATCHES = 2000;
 
@@ -129,7 +140,7 @@ async function readMatches(
     SELECT 'p' AS k, pv_id AS pv, n, entries AS e, ${withChains ? sql`chains` : sql`NULL::bytea`} AS c, NULL::text AS t
     FROM component_postings WHERE pv_id = ANY(${pvIds}::int4[])
     UNION ALL
-    SELECT 'i', sbom_id, NULL, components, NULL, NULL FROM component_inbox WHERE pv_ids && ${pvIds}::int4[]
+    SELECT 'i', sbom_id, NULL, components, NULL, NULL FROM component_inbox WHERE ${inboxMatch(pvIds)}
     UNION ALL
     SELECT 'q', NULL, NULL, string_agg(int4send(pv_id) || int4send(sbom_id) || int4send(depth), ''::bytea),
            ${withChains ? sql`string_agg(path, ''::bytea)` : sql`NULL::bytea`}, NULL

@@ -5,7 +5,7 @@
 --
 --   component_inbox: one row per uploaded SBOM not merged yet.
 --     pv_ids: the distinct package versions it ships, so a query reads only the rows that can
---             match (pv_ids && the query's package versions);
+--             match (one of pv_ids among the query's package versions);
 --     components: per component, in SBOM order, its package-version id, depth and parent index
 --             (−1 for a direct dependency), int32 big-endian each (src/domain/component-inbox.ts).
 -- Rows are deleted with their SBOM (a replacement deletes them itself, in its transaction).
