@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeComponents, inboxPending, joinPending } from '../src/domain/component-inbox.ts';
 import { decodeHits, encodePending } from '../src/domain/postings.ts';
 import { inboxMatch } from '../src/services/affected.ts';
-import { mergeComponentIndex } from '../src/services/component-index.ts';
+import { mergeAndTidy, mergeComponentIndex } from '../src/services/component-index.ts';
 import { makeOrg, makeUser, type Session, signIn, startTestVillage, type TestVillage } from './support/app.ts';
 
 const DIR = join(import.meta.dirname, '../../shared/data/sbom/cyclonedx');
@@ -221,6 +221,9 @@ describe('the component index', () => {
       expect(await pick(Number.POSITIVE_INFINITY)).toEqual(want);
       expect(await pick(-1)).toEqual(want);
     }
-    await mergeComponentIndex(v.db);
+    // One upload per merge here: two merges, and the inbox is empty.
+    expect(await mergeAndTidy(v.db, { expandAtMost: 1 })).toMatchObject({ expanded: 2 });
+    const left = await sql<{ n: number }>`SELECT count(*)::int4 AS n FROM component_inbox`.execute(v.db);
+    expect(left.rows[0]?.n).toBe(0);
   });
 });

@@ -98,7 +98,12 @@ export interface MergeOptions {
   capacity?: number;
   /** Partly filled rows per package version before a compaction. */
   maxOpen?: number;
+  /** Inbox rows one merge expands at most (mergeAndTidy merges again while there are more). */
+  expandAtMost?: number;
 }
+
+/** Inbox rows one merge expands by default: ~200,000 typical components, a few seconds. */
+const EXPAND_AT_MOST = 200;
 
 /** One merge, in its own transaction. */
 export async function mergeComponentIndex(db: Kysely<DB>, opts: MergeOptions = {}): Promise<MergeReport> {
@@ -106,7 +111,7 @@ export async function mergeComponentIndex(db: Kysely<DB>, opts: MergeOptions = {
   const maxOpen = opts.maxOpen ?? MAX_OPEN_ROWS;
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${MERGE_LOCK})`.execute(trx);
-    const expanded = await expandInbox(trx);
+    const expanded = await expandInbox(trx, opts.expandAtMost ?? EXPAND_AT_MOST);
     const purged = await purgeTombstones(trx);
     const { moved, crowded } = await movePending(trx, capacity, maxOpen);
     // Rows a purge emptied partly count as partly filled too.
@@ -122,12 +127,14 @@ export async function mergeComponentIndex(db: Kysely<DB>, opts: MergeOptions = {
 }
 
 /**
- * Inbox rows into sbom_components and pending rows, in SBOM order. Rows of uploads that commit
- * meanwhile are not seen by the DELETE and wait for the next merge.
+ * The first `atMost` inbox rows into sbom_components and pending rows, in SBOM order. Rows of
+ * uploads that commit meanwhile are not seen by the DELETE and wait for the next merge.
  */
-async function expandInbox(trx: Kysely<DB>): Promise<number> {
+async function expandInbox(trx: Kysely<DB>, atMost: number): Promise<number> {
   const rows = await sql<{ sbom_id: number; components: Buffer }>`
-    DELETE FROM component_inbox RETURNING sbom_id, components`.execute(trx);
+    DELETE FROM component_inbox
+    WHERE sbom_id IN (SELECT sbom_id FROM component_inbox ORDER BY sbom_id LIMIT ${atMost})
+    RETURNING sbom_id, components`.execute(trx);
   const staged = [...rows.rows].sort((a, b) => a.sbom_id - b.sbom_id);
   for (const row of staged) await insertEntries(trx, row.sbom_id, decodeComponents(row.components));
   return staged.length;
@@ -270,14 +277,24 @@ async function purgeTombstones(trx: Kysely<DB>): Promise<{ sboms: number; pvIds:
 }
 
 /**
- * A merge, then, after a bulk one (an import, or migration 0016's first merge), a vacuum: the
- * pending table's index is then full of dead entries every query would step over until
- * autovacuum came by.
+ * Merges until the inbox is empty (one transaction per expandAtMost uploads, so an import's
+ * backlog is not one huge transaction), then, after a bulk merge (an import, or migration 0016's
+ * first merge), vacuums: the pending table's index is then full of dead entries every query would
+ * step over until autovacuum came by. Returns the merges' reports added up.
  */
-export async function mergeAndTidy(db: Kysely<DB>): Promise<MergeReport> {
-  const r = await mergeComponentIndex(db);
-  if (r.moved >= BULK_MERGE) await sql`VACUUM ANALYZE component_inbox, component_pending, component_postings`.execute(db);
-  return r;
+export async function mergeAndTidy(db: Kysely<DB>, opts: MergeOptions = {}): Promise<MergeReport> {
+  const atMost = opts.expandAtMost ?? EXPAND_AT_MOST;
+  const total: MergeReport = { expanded: 0, moved: 0, purged: 0, compacted: 0 };
+  for (;;) {
+    const r = await mergeComponentIndex(db, opts);
+    total.expanded += r.expanded;
+    total.moved += r.moved;
+    total.purged += r.purged;
+    total.compacted += r.compacted;
+    if (r.expanded < atMost) break;
+  }
+  if (total.moved >= BULK_MERGE) await sql`VACUUM ANALYZE component_inbox, component_pending, component_postings`.execute(db);
+  return total;
 }
 
 /** Whether uploads are waiting to be merged (housekeeping merges them if a job was lost). */
