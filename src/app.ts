@@ -18,6 +18,7 @@ import { registerAuditCheckpoints, scheduleCheckpoint } from './services/audit-c
 import { registerCordJobs } from './services/cords.ts';
 import { registerFeedJobs, syncEnvFeeds } from './services/feeds.ts';
 import { loadSigningKey, openKeyring } from './services/instance-keys.ts';
+import { stopWarmUp } from './services/package-intern.ts';
 import { registerReleaseJobs } from './services/release.ts';
 import { registerTentJobs } from './services/tents.ts';
 import { registerWebhookJobs } from './services/webhook-delivery.ts';
@@ -125,6 +126,7 @@ export async function startVillage(config: Config, opts: StartOptions = {}): Pro
           await server.close();
           await jobs.stop();
           await mail.close();
+          await stopWarmUp(ctx.db);
           if (ownDatabase) await db.close();
           unlock();
         })();

@@ -7,8 +7,10 @@ import {
   forEachPackageVersion,
   InternCache,
   type InternItem,
+  internCacheFor,
   internComponents,
   remember,
+  stopWarmUp,
   warmInternCache,
 } from '../src/services/package-intern.ts';
 import { startTestVillage, type TestVillage } from './support/app.ts';
@@ -92,5 +94,22 @@ describe('interning', () => {
       seen++;
     });
     expect(seen).toBe(stored.length);
+    // Told to stop (the database is about to close), it reads no further range.
+    await forEachPackageVersion(
+      v.db,
+      () => {
+        seen++;
+      },
+      () => true,
+    );
+    expect(seen).toBe(stored.length);
+  });
+
+  it('stops a warm-up when the database is about to close, and waits for it', async () => {
+    const cache = internCacheFor(v.db);
+    const running = warmInternCache(v.db, cache);
+    await stopWarmUp(v.db);
+    expect(cache.stopped).toBe(true);
+    await expect(running).resolves.toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ import { createJobQueue } from '../jobs/pgboss-queue.ts';
 import { registerSbomMatch } from '../services/affected.ts';
 import { mergeAndTidy } from '../services/component-index.ts';
 import { openInstanceKeys } from '../services/instance-keys.ts';
+import { stopWarmUp } from '../services/package-intern.ts';
 import { createProduct, ingestSbom, measured } from '../services/sboms.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { openDatabase } from '../store/database.ts';
@@ -114,6 +115,7 @@ export async function sbomImport(config: Config, dir: string, opts: { org?: stri
     if (ok) await mergeAndTidy(ctx.db);
   } finally {
     await jobs.stop();
+    await stopWarmUp(database.db);
     await database.close();
     unlock();
   }

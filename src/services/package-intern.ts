@@ -26,6 +26,8 @@ export class InternCache {
   size = 0;
   /** The warm-up, once per process and database. */
   warmed?: Promise<void>;
+  /** Set when the database is about to close: the warm-up stops after its current statement. */
+  stopped = false;
 
   pvId(pkg: string, version: string): number | undefined {
     return this.pv.get(pkg)?.get(version);
@@ -73,10 +75,11 @@ export function internCacheFor(db: object): InternCache {
 export async function forEachPackageVersion(
   db: Kysely<DB>,
   fn: (v: { pvId: number; packageId: number; purl: string; version: string }) => void,
+  stop: () => boolean = () => false,
 ): Promise<void> {
   const stats = await sql<{ max: number | null }>`SELECT max(id) AS max FROM package_versions`.execute(db);
   const max = stats.rows[0]?.max ?? null;
-  for (let lo = 0; max !== null && lo <= max; lo += READ_CHUNK) {
+  for (let lo = 0; max !== null && lo <= max && !stop(); lo += READ_CHUNK) {
     const r = await sql<{ t: string }>`
       SELECT coalesce(json_agg(json_build_array(pv.id, p.id, p.purl, pv.version)), '[]')::text AS t
       FROM package_versions pv JOIN packages p ON p.id = pv.package_id
@@ -103,13 +106,21 @@ export function warmInternCache(db: Kysely<DB>, cache: InternCache): Promise<voi
       cache.pkg.set(v.purl, v.packageId);
       cache.setPv(v.purl, v.version, v.pvId);
     };
-    if ((await packageVersionCount(db)) <= WARM_ALL_LIMIT) await forEachPackageVersion(db, put);
+    if ((await packageVersionCount(db)) <= WARM_ALL_LIMIT) await forEachPackageVersion(db, put, () => cache.stopped);
     else for (const v of await mostShippedVersions(db, WARM_MOST_SHIPPED)) put(v);
   })().catch((err: unknown) => {
     cache.warmed = undefined;
     throw err;
   });
   return cache.warmed;
+}
+
+/** Before the database closes: stops a warm-up still running and waits for its last statement. */
+export async function stopWarmUp(db: object): Promise<void> {
+  const cache = caches.get(db);
+  if (!cache) return;
+  cache.stopped = true;
+  await cache.warmed?.catch(() => undefined);
 }
 
 /** What one interning learned, for the cache once its transaction has committed. */
