@@ -36,8 +36,12 @@ function parsePurl(input: string): NormalPurl {
   } catch (e) {
     throw new PurlError(`invalid package URL "${input.slice(0, 200)}": ${(e as Error).message}`);
   }
-  const pkg = new PackageURL(p.type, p.namespace ?? undefined, p.name, undefined, undefined, undefined).toString();
-  return { pkg, type: p.type, version: p.version ?? null, full: p.toString() };
+  const full = p.toString();
+  // The canonical form percent-encodes '@', '?' and '#' inside namespace and name, so the first of
+  // them ends the package identity (the same string a PackageURL without version, qualifiers and
+  // subpath would print, at a third of the cost).
+  const end = full.search(/[@?#]/);
+  return { pkg: end < 0 ? full : full.slice(0, end), type: p.type, version: p.version ?? null, full };
 }
 
 /** A purl for a component that has a name but no purl: pkg:generic/[group/]name@version. */
