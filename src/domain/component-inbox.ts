@@ -4,7 +4,7 @@
 // shortest path from the product (−1 for a direct one), int32 big-endian each. A query reads the
 // rows it can match and turns them into pending records (src/domain/postings.ts), exactly the
 // entries the merge will write: the kept occurrence per package version, with its ancestor chain.
-import { PENDING_BYTES, type PendingRead } from './postings.ts';
+import { encodePending, type PendingRead, shallowestPerPackageVersion } from './postings.ts';
 
 export const COMPONENT_BYTES = 12;
 
@@ -63,24 +63,11 @@ export function distinctPvIds(pv: Int32Array): number[] {
  * (shallowestPerPackageVersion, as the merge keeps it), its ancestors product side first.
  */
 export function inboxPending(sbomId: number, c: ComponentColumns, wanted: ReadonlySet<number>, withChains: boolean): PendingRead {
-  // The kept occurrence as shallowestPerPackageVersion picks it, tracked for wanted ids only.
-  const best = new Map<number, number>();
-  for (let i = 0; i < c.pv.length; i++) {
-    const k = c.pv[i] as number;
-    if (!wanted.has(k)) continue;
-    const b = best.get(k);
-    if (b === undefined || (c.depth[i] as number) < (c.depth[b] as number)) best.set(k, i);
-  }
-  const kept = Array.from(best.values()).sort((a, b) => a - b);
-  const records = Buffer.allocUnsafe(kept.length * PENDING_BYTES);
-  let chainBytes = 0;
-  kept.forEach((i, k) => {
-    records.writeInt32BE(c.pv[i] as number, k * PENDING_BYTES);
-    records.writeInt32BE(sbomId, k * PENDING_BYTES + 4);
-    records.writeInt32BE(c.depth[i] as number, k * PENDING_BYTES + 8);
-    chainBytes += 4 * ((c.depth[i] as number) - 1);
-  });
+  const kept = shallowestPerPackageVersion(c.pv, c.depth, wanted);
+  const records = encodePending(Array.from(kept, (i) => ({ pvId: c.pv[i] as number, sbomId, depth: c.depth[i] as number })));
   if (!withChains) return { records, chains: null };
+  let chainBytes = 0;
+  for (const i of kept) chainBytes += 4 * ((c.depth[i] as number) - 1);
   const chains = Buffer.allocUnsafe(chainBytes);
   let at = 0;
   for (const i of kept) {

@@ -15,12 +15,14 @@ export const MAX_OPEN_ROWS = 8;
 
 /**
  * Which components an SBOM's postings keep: per package version, the shallowest occurrence,
- * then the lowest index. Returns their indices in ascending order.
+ * then the lowest index; only for the `wanted` package versions when given. Returns their indices
+ * in ascending order.
  */
-export function shallowestPerPackageVersion(pv: Int32Array, depth: Int32Array): Int32Array {
+export function shallowestPerPackageVersion(pv: Int32Array, depth: Int32Array, wanted?: ReadonlySet<number>): Int32Array {
   const best = new Map<number, number>();
   for (let i = 0; i < pv.length; i++) {
     const k = pv[i] as number;
+    if (wanted && !wanted.has(k)) continue;
     const b = best.get(k);
     if (b === undefined || (depth[i] as number) < (depth[b] as number)) best.set(k, i);
   }
